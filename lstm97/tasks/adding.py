@@ -1,0 +1,79 @@
+"""Experiments 4 and 5: the adding and the multiplication problem (paper Secs. 5.4, 5.5).
+
+Each step is a pair (value, marker). Two pairs are marked with 1.0: one of the first ten, and
+one of the first T/2 - 1 pairs not yet marked. The first and the final pair carry the marker
+-1.0 unless marked; all others 0.0. Lengths are uniform in [T, T + T/10]. The target, at the
+end only, is 0.5 + (X1 + X2)/4 (adding, values uniform in [-1, 1]) or X1 * X2
+(multiplication, values uniform in [0, 1]). Correct: absolute error below 0.04.
+
+The paper: "if the first pair is marked, X1 is set to zero" (1.0 for multiplication). We read
+it as a rule about position 1: whichever mark lands there gets that value — usually the first
+mark (probability 1/10), the second only when the first is elsewhere. Positions are 1-based in
+the text (spec decision 12); arrays here are 0-based.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Batch, Task, check_int, check_n, check_rng, end_mask
+
+
+class MarkedPairs(Task):
+    """Shared generator of the two problems; `Adding` and `Multiplication` fix the arithmetic."""
+
+    n_in, n_out = 2, 1
+    threshold = 0.04
+    low: float
+    high: float
+    first_value: float  # the value of a marked first pair
+
+    def __init__(self, T: int = 100):
+        self.T = check_int("T (minimal sequence length)", T, 20)  # ten first pairs, then T/2 - 1 more
+
+    @property
+    def min_lag(self) -> int:
+        return self.T // 2  # the second mark is at position T/2 at the latest
+
+    def combine(self, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, n: int) -> Batch:
+        rng, n = check_rng(rng), check_n(n)
+        lengths = rng.integers(self.T, self.T + self.T // 10 + 1, size=n)
+        Tmax, rows = lengths.max(), np.arange(n)
+        value = rng.uniform(self.low, self.high, size=(n, Tmax))
+        first = rng.integers(0, 10, size=n)
+        r = rng.integers(0, self.T // 2 - 1, size=n)  # among the first T/2 - 1 unmarked pairs
+        second = r + (r >= first)
+        marker = np.zeros((n, Tmax))
+        marker[:, 0] = -1.0
+        marker[rows, lengths - 1] = -1.0
+        marker[rows, first] = marker[rows, second] = 1.0
+        value[:, 0] = np.where(marker[:, 0] == 1.0, self.first_value, value[:, 0])
+        value = np.where(np.arange(Tmax)[None, :] < lengths[:, None], value, 0.0)
+        x1, x2 = value[rows, first], value[rows, second]
+        mask = end_mask(lengths)
+        y = np.zeros((n, Tmax, 1))
+        y[mask, 0] = self.combine(x1, x2)
+        return Batch(y=y, mask=mask, lengths=lengths, n_in=2, values=np.stack([value, marker], axis=2),
+                     info={"marks": np.stack([first, second], axis=1), "x1": x1, "x2": x2})
+
+
+class Adding(MarkedPairs):
+    """Experiment 4: target 0.5 + (X1 + X2) / 4, which lies in [0, 1]."""
+
+    name, title = "4", "adding problem"
+    low, high, first_value = -1.0, 1.0, 0.0
+
+    def combine(self, x1, x2):
+        return 0.5 + (x1 + x2) / 4.0
+
+
+class Multiplication(MarkedPairs):
+    """Experiment 5: target X1 * X2, values uniform in [0, 1]."""
+
+    name, title = "5", "multiplication problem"
+    low, high, first_value = 0.0, 1.0, 1.0
+
+    def combine(self, x1, x2):
+        return x1 * x2

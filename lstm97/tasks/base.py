@@ -1,0 +1,143 @@
+"""What every task of the paper shares: a batch of padded sequences and a success criterion.
+
+A *task* draws sequences on the host from a seeded `numpy.random.Generator` and says, for each
+sequence, whether a network's outputs count as correct by the paper's criterion. Stopping rules
+built on top of that (ST1, ST2, ST3 …) belong to training, not here.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import backend
+
+
+@dataclass(frozen=True)
+class Batch:
+    """B sequences padded to a common length T (the longest in the batch).
+
+    Exactly one of `values` (real-valued inputs) and `symbols` (locally coded inputs) is set;
+    `x` gives the dense input either way.
+    """
+
+    y: np.ndarray          # (B, T, n_out) targets, zero where `mask` is False
+    mask: np.ndarray       # (B, T) bool: the steps whose error trains the net
+    lengths: np.ndarray    # (B,) number of input steps of each sequence
+    n_in: int
+    values: np.ndarray | None = None   # (B, T, n_in) real inputs, zero past each end
+    symbols: np.ndarray | None = None  # (B, T) index of the active input unit, -1 past each end
+    info: dict = field(default_factory=dict)  # task-specific facts: classes, clean targets, marks
+
+    def __post_init__(self):
+        if (self.values is None) == (self.symbols is None):
+            raise ValueError("a Batch holds exactly one of `values` and `symbols`")
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @property
+    def x(self) -> np.ndarray:
+        """Dense inputs, shape (B, T, n_in); one-hot rows for locally coded tasks."""
+        if self.values is not None:
+            return self.values
+        return one_hot(self.symbols, self.n_in)
+
+    @property
+    def end(self) -> np.ndarray:
+        """Index of each sequence's last input step, shape (B,)."""
+        return self.lengths - 1
+
+
+def one_hot(symbols: np.ndarray, n: int) -> np.ndarray:
+    """Local code: row k of the identity for symbol k, a zero row for -1 (padding)."""
+    out = np.zeros(symbols.shape + (n,))
+    valid = symbols >= 0
+    out[valid, symbols[valid]] = 1.0
+    return out
+
+
+def pad(rows: list[np.ndarray], fill) -> np.ndarray:
+    """Stack 1-d (or n-d) arrays of different lengths along a new leading axis, padded with `fill`."""
+    T = max(len(r) for r in rows)
+    out = np.full((len(rows), T) + rows[0].shape[1:], fill, dtype=np.result_type(rows[0], fill))
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def end_mask(lengths: np.ndarray) -> np.ndarray:
+    """(B, T) mask that is True only at each sequence's last step."""
+    mask = np.zeros((len(lengths), int(lengths.max())), dtype=bool)
+    mask[np.arange(len(lengths)), lengths - 1] = True
+    return mask
+
+
+def step_mask(lengths: np.ndarray) -> np.ndarray:
+    """(B, T) mask that is True at every real (non-padding) step."""
+    return np.arange(int(lengths.max()))[None, :] < lengths[:, None]
+
+
+def check_int(name: str, value, minimum: int) -> int:
+    """`value` as an int, or a ValueError naming the parameter and its bound."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def check_rng(rng) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"pass a numpy.random.Generator (e.g. numpy.random.default_rng(seed)), got {type(rng).__name__}"
+        )
+    return rng
+
+
+def check_n(n) -> int:
+    return check_int("n (number of sequences)", n, 1)
+
+
+class Task:
+    """A sequence task of the paper: `sample` draws a `Batch`, `correct` applies the criterion.
+
+    The default criterion is the paper's ABS(threshold): every output's absolute error is below
+    `threshold` at the scored steps — the last step (`scored = "end"`) or every step (`"all"`).
+    """
+
+    name: str = ""
+    title: str = ""
+    n_in: int
+    n_out: int
+    threshold: float
+    scored: str = "end"
+
+    def sample(self, rng: np.random.Generator, n: int) -> Batch:
+        raise NotImplementedError
+
+    @property
+    def min_lag(self) -> int:
+        """Fewest steps between the last input the target depends on and the step it is due."""
+        raise NotImplementedError
+
+    def reference(self, batch: Batch) -> np.ndarray:
+        """What outputs are compared with; the training targets unless a task says otherwise."""
+        return batch.y
+
+    def correct(self, outputs, batch: Batch) -> np.ndarray:
+        """Per-sequence success, shape (B,), for outputs of shape (B, T, n_out) on either backend."""
+        out = backend.to_host(outputs)
+        if out.shape != batch.y.shape:
+            raise ValueError(f"outputs have shape {out.shape}, expected {batch.y.shape} (B, T, n_out)")
+        err = np.abs(out - self.reference(batch)).max(axis=2)  # (B, T): worst output unit
+        if self.scored == "end":
+            return err[np.arange(len(batch)), batch.end] < self.threshold
+        err = np.where(step_mask(batch.lengths), err, 0.0)
+        return err.max(axis=1) < self.threshold
+
+    def __repr__(self) -> str:
+        names = inspect.signature(type(self).__init__).parameters
+        params = ", ".join(f"{k}={getattr(self, k)!r}" for k in names if k != "self" and hasattr(self, k))
+        return f"{type(self).__name__}({params})"

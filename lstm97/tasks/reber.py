@@ -1,0 +1,167 @@
+"""Experiment 1: the embedded Reber grammar (paper Sec. 5.1, Figs. 3–4).
+
+A Reber string is a random walk through a small automaton, each branch taken with probability
+0.5. The embedded grammar wraps one in ``B T … T E`` or ``B P … P E``: to predict the symbol
+before last, a network must remember the second symbol across the whole inner string.
+The task is next-symbol prediction at every step, with 7 local input and output units.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from .base import Batch, Task, check_int, check_n, check_rng, one_hot, pad, step_mask
+
+SYMBOLS = "BTPSXVE"
+_INDEX = {s: i for i, s in enumerate(SYMBOLS)}
+
+# Reber automaton (Fig. 3): node -> {symbol: next node}; node 7 is the end.
+REBER = {
+    0: {"B": 1},
+    1: {"T": 2, "P": 3},
+    2: {"S": 2, "X": 4},
+    3: {"T": 3, "V": 5},
+    4: {"X": 3, "S": 6},
+    5: {"P": 4, "V": 6},
+    6: {"E": 7},
+    7: {},
+}
+
+
+def _embedded() -> dict:
+    """The embedded grammar (Fig. 4) as one automaton: two copies of REBER, one per branch."""
+    g = {"start": {"B": "branch"}, "branch": {"T": ("T", 0), "P": ("P", 0)}, "last": {"E": "end"}, "end": {}}
+    for branch in "TP":
+        for node, edges in REBER.items():
+            g[(branch, node)] = {s: (branch, nxt) for s, nxt in edges.items()}
+        g[(branch, 7)] = {branch: "last"}  # the inner string is over: repeat the branch symbol
+    return g
+
+
+EMBEDDED = _embedded()
+
+
+def _walk(automaton: dict, start, rng: np.random.Generator) -> str:
+    out, state = [], start
+    while automaton[state]:
+        edges = automaton[state]
+        symbol = list(edges)[rng.integers(len(edges))] if len(edges) > 1 else next(iter(edges))
+        out.append(symbol)
+        state = edges[symbol]
+    return "".join(out)
+
+
+def reber_string(rng: np.random.Generator) -> str:
+    """One string of the (plain) Reber grammar, e.g. ``BTSSXXTVVE``."""
+    return _walk(REBER, 0, check_rng(rng))
+
+
+def embedded_reber_string(rng: np.random.Generator) -> str:
+    """One string of the embedded Reber grammar, e.g. ``BTBPVVETE``."""
+    return _walk(EMBEDDED, "start", check_rng(rng))
+
+
+def _run(automaton: dict, start, string: str) -> list | None:
+    """States visited after each symbol, or None when the automaton rejects `string`."""
+    states, state = [], start
+    for symbol in string:
+        if symbol not in automaton[state]:
+            return None
+        state = automaton[state][symbol]
+        states.append(state)
+    return states
+
+
+def accepts(string: str, embedded: bool = True) -> bool:
+    """Whether `string` is a complete string of the (embedded) Reber grammar."""
+    automaton, start, final = (EMBEDDED, "start", "end") if embedded else (REBER, 0, 7)
+    states = _run(automaton, start, string)
+    return states is not None and len(states) > 0 and states[-1] == final
+
+
+def legal_successors(string: str) -> list[str]:
+    """For each proper prefix string[:t+1], the symbols the embedded grammar allows next."""
+    states = _run(EMBEDDED, "start", string)
+    if states is None:
+        raise ValueError(f"{string!r} is not a prefix of an embedded Reber string")
+    return ["".join(EMBEDDED[s]) for s in states[:-1]]
+
+
+class EmbeddedReber(Task):
+    """Experiment 1. Predict the next symbol at every step; a string is correct when, at every
+    step, the output units of the possible next symbols are the most active ones (Sec. 5.1).
+
+    `targets`: ``"next"`` trains on the one-hot actual next symbol, ``"legal"`` on the multi-hot
+    set of legal successors. The paper does not say which (spec decision 6); both satisfy its
+    criterion, which looks only at which units are most active.
+    """
+
+    name = "1"
+    title = "embedded Reber grammar"
+    n_in = n_out = len(SYMBOLS)
+    scored = "all"
+
+    def __init__(self, targets: str = "next"):
+        if targets not in ("next", "legal"):
+            raise ValueError(f"targets must be 'next' or 'legal', got {targets!r}")
+        self.targets = targets
+
+    @property
+    def min_lag(self) -> int:
+        # the branch symbol is input at step 2; the shortest strings ask for it back at step 7
+        return 5
+
+    def strings(self, rng: np.random.Generator, n: int) -> list[str]:
+        """`n` independent random strings of the embedded grammar."""
+        check_rng(rng)
+        return [embedded_reber_string(rng) for _ in range(check_n(n))]
+
+    def make_sets(self, rng: np.random.Generator, n_train: int = 256, n_test: int = 256):
+        """Training and test strings as in the paper (following Fahlman): `n_train` random
+        strings, and `n_test` random strings that do not occur in the training set."""
+        train = self.strings(rng, check_int("n_train", n_train, 1))
+        seen, test = set(train), []
+        while len(test) < check_int("n_test", n_test, 1):
+            s = embedded_reber_string(rng)
+            if s not in seen:
+                test.append(s)
+        return train, test
+
+    def encode(self, strings: list[str]) -> Batch:
+        """The batch for given strings: input symbol t, target symbol t+1 (or its legal set)."""
+        for s in strings:
+            if not accepts(s):
+                raise ValueError(f"{s!r} is not an embedded Reber string")
+        codes = [np.array([_INDEX[c] for c in s]) for s in strings]
+        lengths = np.array([len(c) - 1 for c in codes])
+        symbols = pad([c[:-1] for c in codes], -1)
+        if self.targets == "next":
+            y = one_hot(pad([c[1:] for c in codes], -1), self.n_out)
+        else:
+            y = np.zeros(symbols.shape + (self.n_out,))
+        legal = np.zeros(symbols.shape + (self.n_out,), dtype=bool)
+        for i, s in enumerate(strings):
+            for t, allowed in enumerate(legal_successors(s)):
+                legal[i, t, [_INDEX[c] for c in allowed]] = True
+        if self.targets == "legal":
+            y = legal.astype(float)
+        return Batch(y=y, mask=step_mask(lengths), lengths=lengths, n_in=self.n_in, symbols=symbols,
+                     info={"strings": list(strings), "legal": legal})
+
+    def sample(self, rng: np.random.Generator, n: int) -> Batch:
+        return self.encode(self.strings(rng, n))
+
+    def sample_from(self, strings: list[str], rng: np.random.Generator, n: int) -> Batch:
+        """`n` exemplars drawn at random (with replacement) from a fixed set, as in training."""
+        pick = check_rng(rng).integers(len(strings), size=check_n(n))
+        return self.encode([strings[i] for i in pick])
+
+    def correct(self, outputs, batch: Batch) -> np.ndarray:
+        out = backend.to_host(outputs)
+        if out.shape != batch.y.shape:
+            raise ValueError(f"outputs have shape {out.shape}, expected {batch.y.shape} (B, T, n_out)")
+        legal = batch.info["legal"]
+        lowest_legal = np.where(legal, out, np.inf).min(axis=2)
+        highest_other = np.where(legal, -np.inf, out).max(axis=2)
+        ok = (lowest_legal > highest_other) | ~step_mask(batch.lengths)
+        return ok.all(axis=1)
