@@ -322,3 +322,13 @@ def test_unknown_task_and_bad_sampling_arguments():
         tasks.make("1").encode(["BTE"])
     with pytest.raises(ValueError, match="windows"):
         tasks.TemporalOrder(windows=((10, 20), (15, 30)))
+
+
+@pytest.mark.parametrize("name", list(tasks.TASKS))
+def test_lags_are_bounded_by_min_lag(name):
+    task = tasks.make(name, **SMALL[name])
+    b = task.sample(rng(8), 3000)
+    lags = task.lags(b)
+    assert lags.shape == (len(b),)
+    assert lags.min() == task.min_lag, "min_lag is the smallest lag that occurs"
+    assert (lags < b.lengths).all()

@@ -34,6 +34,9 @@ class MarkedPairs(Task):
     def min_lag(self) -> int:
         return self.T // 2  # the second mark is at position T/2 at the latest
 
+    def lags(self, batch: Batch) -> np.ndarray:
+        return batch.end - batch.info["marks"].max(axis=1)
+
     def combine(self, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 

@@ -119,7 +119,11 @@ class Task:
 
     @property
     def min_lag(self) -> int:
-        """Fewest steps between the last input the target depends on and the step it is due."""
+        """The smallest value `lags` can take under the task's parameters."""
+        raise NotImplementedError
+
+    def lags(self, batch: Batch) -> np.ndarray:
+        """Per sequence, steps from the last input the decisive target depends on to that target."""
         raise NotImplementedError
 
     def reference(self, batch: Batch) -> np.ndarray:

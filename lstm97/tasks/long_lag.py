@@ -41,6 +41,9 @@ class NoiseFreeLag(Task):
     def min_lag(self) -> int:
         return self.p - 1  # first symbol is input at step 1, asked for at step p
 
+    def lags(self, batch: Batch) -> np.ndarray:
+        return batch.lengths - 1
+
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         rng, n, p = check_rng(rng), check_n(n), self.p
         first = np.where(rng.random(n) < 0.5, self.x, self.y)
@@ -89,6 +92,9 @@ class VeryLongLag(Task):
     @property
     def min_lag(self) -> int:
         return self.q + 1  # class read at step 2, e at step q+3 at the earliest
+
+    def lags(self, batch: Batch) -> np.ndarray:
+        return batch.lengths - 2  # class at step 1, target at the last step
 
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         rng, n = check_rng(rng), check_n(n)

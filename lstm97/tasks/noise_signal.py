@@ -44,6 +44,9 @@ class NoiseAndSignal(Task):
     def min_lag(self) -> int:
         return self.T - self.N
 
+    def lags(self, batch: Batch) -> np.ndarray:
+        return batch.lengths - self.N
+
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         rng, n = check_rng(rng), check_n(n)
         cls = (rng.random(n) < 0.5).astype(int)  # 0: class 1, 1: class 2

@@ -111,6 +111,9 @@ class EmbeddedReber(Task):
         # the branch symbol is input at step 2; the shortest strings ask for it back at step 7
         return 5
 
+    def lags(self, batch: Batch) -> np.ndarray:
+        return batch.lengths - 3  # branch read at step 1; asked for at step len(string) - 3 (0-based)
+
     def strings(self, rng: np.random.Generator, n: int) -> list[str]:
         """`n` independent random strings of the embedded grammar."""
         check_rng(rng)

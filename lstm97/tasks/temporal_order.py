@@ -49,6 +49,9 @@ class TemporalOrder(Task):
     def min_lag(self) -> int:
         return self.length[0] - self.windows[-1][1]
 
+    def lags(self, batch: Batch) -> np.ndarray:
+        return batch.lengths - batch.info["positions"][:, -1]
+
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         rng, n = check_rng(rng), check_n(n)
         k = len(self.windows)
