@@ -49,10 +49,7 @@ def test_same_seed_same_data(name):
 def test_criterion_accepts_targets_and_rejects_far_outputs(name):
     task = tasks.make(name, **SMALL[name])
     b = task.sample(rng(3), 32)
-    if name == "1":
-        perfect = b.info["legal"].astype(float)   # the legal successors most active
-    else:
-        perfect = task.reference(b)
+    perfect = task.reference(b)                   # for experiment 1: the legal successors most active
     assert task.correct(perfect, b).all()
     off = perfect.copy()
     off[np.arange(len(b)), b.end] += 0.5          # a wrong last output fails every criterion
@@ -113,7 +110,7 @@ def test_reber_sets_follow_the_protocol():
 def test_reber_criterion_needs_memory_of_the_branch():
     task = tasks.EmbeddedReber()
     b = task.encode(["BTBPVVETE"])
-    out = b.info["legal"].astype(float)
+    out = task.reference(b).copy()
     out[0, 6] = [0, 0.5, 0.5, 0, 0, 0, 0]   # unsure between T and P before the last symbol
     assert not task.correct(out, b)[0]
 
@@ -332,3 +329,20 @@ def test_lags_are_bounded_by_min_lag(name):
     assert lags.shape == (len(b),)
     assert lags.min() == task.min_lag, "min_lag is the smallest lag that occurs"
     assert (lags < b.lengths).all()
+
+
+@pytest.mark.parametrize("name", list(tasks.TASKS))
+def test_take_and_stack_round_trip(name):
+    from lstm97.tasks.base import stack
+
+    task = tasks.make(name, **SMALL[name])
+    b = task.sample(rng(9), 6)
+    parts = [b.take(i) for i in range(len(b))]
+    assert all(len(p) == 1 and p.y.shape[1] == p.lengths[0] for p in parts), "a single sequence is trimmed"
+    again = stack(parts)
+    for field in ("y", "mask", "lengths", "x", "reference"):
+        a, c = getattr(b, field), getattr(again, field)
+        assert (a is None and c is None) or np.array_equal(a, c), field
+    for k in b.info:
+        assert np.array_equal(np.asarray(b.info[k]), np.asarray(again.info[k])), k
+    assert task.correct(task.reference(again), again).all()

@@ -28,7 +28,10 @@ class Batch:
     n_in: int
     values: np.ndarray | None = None   # (B, T, n_in) real inputs, zero past each end
     symbols: np.ndarray | None = None  # (B, T) index of the active input unit, -1 past each end
-    info: dict = field(default_factory=dict)  # task-specific facts: classes, clean targets, marks
+    # (B, T, n_out) what the success criterion compares with where that is not `y`: the
+    # noise-free targets (3c) or the set of legal next symbols (1)
+    reference: np.ndarray | None = None
+    info: dict = field(default_factory=dict)  # per-sequence facts (leading axis B): class, marks …
 
     def __post_init__(self):
         if (self.values is None) == (self.symbols is None):
@@ -48,6 +51,47 @@ class Batch:
     def end(self) -> np.ndarray:
         """Index of each sequence's last input step, shape (B,)."""
         return self.lengths - 1
+
+    def take(self, index) -> "Batch":
+        """The sequences at `index` (an int, slice or index array), trimmed to their longest."""
+        index = np.atleast_1d(np.arange(len(self))[index])
+        T = int(self.lengths[index].max())
+
+        def cut(a):
+            return None if a is None else a[index, :T]
+
+        return Batch(y=cut(self.y), mask=cut(self.mask), lengths=self.lengths[index], n_in=self.n_in,
+                     values=cut(self.values), symbols=cut(self.symbols), reference=cut(self.reference),
+                     info={k: _take(v, index) for k, v in self.info.items()})
+
+
+def _take(v, index):
+    return v[index] if isinstance(v, np.ndarray) else [v[i] for i in index]
+
+
+def stack(batches: list[Batch]) -> Batch:
+    """One batch holding the sequences of several, padded to the longest."""
+    first = batches[0]
+    T = max(b.y.shape[1] for b in batches)
+
+    def cat(name, fill):
+        parts = [getattr(b, name) for b in batches]
+        if parts[0] is None:
+            return None
+        out = np.full((sum(len(p) for p in parts), T) + parts[0].shape[2:], fill, dtype=parts[0].dtype)
+        row = 0
+        for p in parts:
+            out[row: row + len(p), : p.shape[1]] = p
+            row += len(p)
+        return out
+
+    info = {}
+    for k, v in first.info.items():
+        vs = [b.info[k] for b in batches]
+        info[k] = np.concatenate(vs) if isinstance(v, np.ndarray) else [x for part in vs for x in part]
+    return Batch(y=cat("y", 0.0), mask=cat("mask", False), lengths=np.concatenate([b.lengths for b in batches]),
+                 n_in=first.n_in, values=cat("values", 0.0), symbols=cat("symbols", -1),
+                 reference=cat("reference", 0.0), info=info)
 
 
 def one_hot(symbols: np.ndarray, n: int) -> np.ndarray:
@@ -127,8 +171,8 @@ class Task:
         raise NotImplementedError
 
     def reference(self, batch: Batch) -> np.ndarray:
-        """What outputs are compared with; the training targets unless a task says otherwise."""
-        return batch.y
+        """What outputs are compared with: `batch.reference` where set, else the targets."""
+        return batch.y if batch.reference is None else batch.reference
 
     def correct(self, outputs, batch: Batch) -> np.ndarray:
         """Per-sequence success, shape (B,), for outputs of shape (B, T, n_out) on either backend."""

@@ -62,12 +62,9 @@ class NoiseAndSignal(Task):
         mask = end_mask(lengths)
         y = np.zeros((n, lengths.max(), 1))
         y[mask, 0] = target
-        info = {"cls": cls}
+        reference = None
         if self.variant == "c":
-            clean_y = np.zeros_like(y)
-            clean_y[mask, 0] = clean
-            info["clean_y"] = clean_y
-        return Batch(y=y, mask=mask, lengths=lengths, n_in=1, values=x[:, :, None], info=info)
-
-    def reference(self, batch: Batch) -> np.ndarray:
-        return batch.info.get("clean_y", batch.y)
+            reference = np.zeros_like(y)
+            reference[mask, 0] = clean
+        return Batch(y=y, mask=mask, lengths=lengths, n_in=1, values=x[:, :, None], reference=reference,
+                     info={"cls": cls})

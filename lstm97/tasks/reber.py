@@ -149,7 +149,7 @@ class EmbeddedReber(Task):
         if self.targets == "legal":
             y = legal.astype(float)
         return Batch(y=y, mask=step_mask(lengths), lengths=lengths, n_in=self.n_in, symbols=symbols,
-                     info={"strings": list(strings), "legal": legal})
+                     reference=legal.astype(float), info={"strings": list(strings)})
 
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         return self.encode(self.strings(rng, n))
@@ -160,10 +160,11 @@ class EmbeddedReber(Task):
         return self.encode([strings[i] for i in pick])
 
     def correct(self, outputs, batch: Batch) -> np.ndarray:
+        """At every step, every legal next symbol's unit is more active than every other unit."""
         out = backend.to_host(outputs)
         if out.shape != batch.y.shape:
             raise ValueError(f"outputs have shape {out.shape}, expected {batch.y.shape} (B, T, n_out)")
-        legal = batch.info["legal"]
+        legal = batch.reference > 0.5
         lowest_legal = np.where(legal, out, np.inf).min(axis=2)
         highest_other = np.where(legal, -np.inf, out).max(axis=2)
         ok = (lowest_legal > highest_other) | ~step_mask(batch.lengths)
