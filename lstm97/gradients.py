@@ -1,0 +1,110 @@
+"""The gradients of the 1997 LSTM (chapter 5): the paper's truncated gradient, computed forward
+in time (Appendix A.1, eqs. 10–28), and the exact gradient of the same loss by BPTT.
+
+Loss of one sequence: L = 1/2 sum_t sum_k m(t) (y_k(t) - d_k(t))^2 over the steps m(t) with a
+target. (The paper's E, eq. 16, has no 1/2 and its e_k, eq. 19, no factor 2: the same gradient.)
+Both functions return the gradient dL/dtheta; the paper's weight change is -alpha times it.
+
+**Truncation** (Sec. 4, "Learning"): errors arriving at the net inputs of cells and gates are not
+propagated further back in time; error flows back only inside cells, through s_c. Equivalently
+(spec 3.1), the truncated gradient is the exact gradient of the unrolled net in which every
+recurrent source y_h(t-1) feeding a cell or gate is held constant — `exact(..., truncate=True)`
+computes exactly that by BPTT, and the tests check that both agree.
+"""
+from __future__ import annotations
+
+from . import backend
+
+
+def _data(batch):
+    return (backend.to_device(batch.x), backend.to_device(batch.y),
+            backend.to_device(batch.mask.astype(float)))
+
+
+def _block_sum(net, a):
+    """Sum a per-cell quantity (B, blocks * cells) over each block's cells: (B, blocks)."""
+    c = net.config
+    return a.reshape(a.shape[0], c.blocks, c.cells).sum(axis=2)
+
+
+def truncated(net, theta, batch, lr: float | None = None):
+    """The paper's truncated gradient, forward in time: (loss (B,), grad (B, P), outputs).
+
+    Only the partial derivatives of the internal states with respect to the weights into cells
+    and input gates are carried from step to step (the traces, 2·C·S·I numbers: O(W) memory,
+    O(1) work per weight and step). With a learning rate `lr` the weights change after every
+    step instead (online), and the function returns (loss, new theta, outputs).
+    """
+    xp, c = backend.xp(), net.config
+    x, d, m = _data(batch)
+    net._check(theta, x)
+    theta = theta.copy()
+    p = net.layout.views(theta)
+    B, T, _ = x.shape
+    grad = xp.zeros_like(theta)
+    trace_c = xp.zeros((B, c.n_cells, net.n_zc))   # d s_c / d W_c[c, :]
+    trace_in = xp.zeros((B, c.n_cells, net.n_zg))  # d s_c / d W_in[block of c, :]
+    state = net.start(B)
+    loss, ys = xp.zeros(B), xp.zeros((B, T, c.n_out))
+    for t in range(T):
+        st, state = net.step(p, x[:, t], state)
+        zc, zg = st.z[:, : net.n_zc], st.z[:, : net.n_zg]
+        trace_c += (net.per_cell(st.y_in) * st.dg)[:, :, None] * zc[:, None, :]     # eq. (27)
+        trace_in += (st.g * net.per_cell(st.df_in))[:, :, None] * zg[:, None, :]    # eq. (25)
+        ys[:, t] = st.y
+        err = m[:, t, None] * (st.y - d[:, t])
+        loss += 0.5 * (err ** 2).sum(axis=1)
+        e_k = err * st.df_k                                        # -e_k of eq. (19)
+        g = net.layout.views(xp.zeros_like(theta)) if lr is not None else net.layout.views(grad)
+        g["W_k"][...] += e_k[:, :, None] * st.o[:, None, :]                              # eq. (22)
+        back = xp.einsum("bk,bkc->bc", e_k, p["W_k"][:, :, : c.n_cells])  # sum_k w_kc e_k
+        if c.output_gates:
+            e_out = st.df_out * _block_sum(net, st.h * back)                             # eq. (21)
+            g["W_out"][...] += e_out[:, :, None] * zg[:, None, :]                        # eq. (22)
+        e_s = net.per_cell(st.y_out) * st.dh * back                                      # eq. (23)
+        g["W_c"][...] += e_s[:, :, None] * trace_c                                       # eq. (28)
+        g["W_in"][...] += (e_s[:, :, None] * trace_in).reshape(B, c.blocks, c.cells, -1).sum(axis=2)  # eq. (26)
+        if lr is not None:
+            for name, block in g.items():
+                p[name][...] -= lr * block
+    return loss, (theta if lr is not None else grad), ys
+
+
+def exact(net, theta, batch, truncate: bool = False):
+    """The exact gradient of the same loss by back-propagation through time, through every
+    connection of the unrolled net: (loss (B,), grad (B, P), outputs). With `truncate=True` the
+    recurrent sources of cells and gates are held constant, which gives the truncated gradient."""
+    xp, c = backend.xp(), net.config
+    x, d, m = _data(batch)
+    st, y = net.forward(theta, x)
+    p = net.layout.views(theta)
+    grad = xp.zeros_like(theta)
+    g = net.layout.views(grad)
+    B, T, _ = x.shape
+    C, n_cells = c.blocks, c.n_cells
+    err = m[:, :, None] * (y - d)
+    loss = 0.5 * (err ** 2).sum(axis=(1, 2))
+    dnet_k = err * st.df_k
+    g["W_k"][...] = xp.einsum("btk,btj->bkj", dnet_k, st.o)
+    d_yc_out = xp.einsum("btk,bkc->btc", dnet_k, p["W_k"][:, :, :n_cells])
+    d_yh = xp.zeros((B, c.n_hidden))  # error arriving at y_h(t) from the cells and gates at t+1
+    d_s = xp.zeros((B, n_cells))      # error arriving at s(t) from s(t+1): the CEC, factor 1
+    recurrent = c.connectivity == "F" and not truncate
+    for t in range(T - 1, -1, -1):
+        zc, zg = st.z[:, t, : net.n_zc], st.z[:, t, : net.n_zg]
+        d_yc = d_yc_out[:, t] + d_yh[:, :n_cells]
+        d_s = d_s + d_yc * net.per_cell(st.y_out[:, t]) * st.dh[:, t]
+        d_in = _block_sum(net, d_s * st.g[:, t]) + d_yh[:, n_cells:n_cells + C]
+        dnet_in = d_in * st.df_in[:, t]
+        dnet_c = d_s * net.per_cell(st.y_in[:, t]) * st.dg[:, t]
+        g["W_c"][...] += dnet_c[:, :, None] * zc[:, None, :]
+        g["W_in"][...] += dnet_in[:, :, None] * zg[:, None, :]
+        dz = xp.einsum("bc,bcj->bj", dnet_c, p["W_c"])[:, : net.n_src]
+        dz = dz + xp.einsum("bi,bij->bj", dnet_in, p["W_in"])[:, : net.n_src]
+        if c.output_gates:
+            d_out = _block_sum(net, d_yc * st.h[:, t]) + d_yh[:, n_cells + C:]
+            dnet_out = d_out * st.df_out[:, t]
+            g["W_out"][...] += dnet_out[:, :, None] * zg[:, None, :]
+            dz = dz + xp.einsum("bi,bij->bj", dnet_out, p["W_out"])[:, : net.n_src]
+        d_yh = dz[:, c.n_in:] if recurrent else xp.zeros_like(d_yh)
+    return loss, grad, y

@@ -1,0 +1,230 @@
+"""The 1997 LSTM network: topology from a config, one flat parameter vector, the forward pass
+(chapter 4; the paper's Sec. 4, Appendix A.1 eqs. 6–9 and the output units).
+
+A memory cell block j has S cells c_j^v that share an input gate in_j and an output gate out_j.
+At each step, in the paper's Sec. 5 order (input, then hidden units, then outputs):
+
+    net_c(t)  = W_c  z(t)        net_in(t) = W_in z(t)      net_out(t) = W_out z(t)
+    y_in(t)   = f(net_in(t))     y_out(t)  = f(net_out(t))                         (eqs. 6, 7)
+    s_c(t)    = s_c(t-1) + y_in(t) g(net_c(t)),   s_c(0) = 0   — the CEC, self-weight 1.0 (eq. 8)
+    y_c(t)    = y_out(t) h(s_c(t))                                                  (eq. 9)
+    y_k(t)    = f(W_k o(t))
+
+z(t) holds the sources of cells and gates: the inputs x(t), for connectivity "F" the previous
+outputs of all cells *and gates* y_h(t-1) (only this reproduces the paper's weight counts), and
+a bias unit. o(t) holds the sources of the output units: the current cell outputs y_c(t), for
+connectivity "B" also the inputs, and a bias unit where outputs are biased. There is no forget
+gate: the self-connection is fixed at 1.0.
+
+All arrays carry a leading axis of B independent networks (one row of `theta` each).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from . import backend
+from .params import Layout
+from .squash import SQUASH
+from .squash import f as logistic
+
+BIAS = {"none": (), "gates": ("gates",), "hidden": ("gates", "cells"), "all": ("gates", "cells", "outputs")}
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    """The topology and initialisation of a 1997 LSTM net (the columns of the paper's Table 10).
+
+    connectivity: "F" — cells and gates see the inputs and (recurrently) all cells and gates,
+      outputs see the cells; "B" — cells and gates see only the inputs, outputs see the inputs
+      and the cells (tasks 2a, 2b).
+    bias: which units have a bias weight: "none", "gates" (Table 10's "ga"), "hidden" (cells and
+      gates, "b1"), or "all" (every non-input unit).
+    g, h: the cell input and output squashing, "g2"/"g1" and "h1"/"id" (see `squash`).
+    init_range: every weight starts uniform in [-init_range, init_range] ...
+    input_gate_bias, output_gate_bias: ... except these gate biases, one per block; None keeps
+      them random like the other weights (Table 10's "r").
+    """
+
+    n_in: int
+    n_out: int
+    blocks: int = 1
+    cells: int = 1
+    connectivity: str = "F"
+    output_gates: bool = True
+    bias: str = "all"
+    g: str = "g2"
+    h: str = "h1"
+    init_range: float = 0.1
+    input_gate_bias: tuple | None = None
+    output_gate_bias: tuple | None = None
+
+    def __post_init__(self):
+        for name in ("n_in", "n_out", "blocks", "cells"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        choices = {"connectivity": ("F", "B"), "bias": tuple(BIAS), "g": ("g1", "g2"), "h": ("h1", "id")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if not self.init_range > 0:
+            raise ValueError(f"init_range must be positive, got {self.init_range!r}")
+        for name in ("input_gate_bias", "output_gate_bias"):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            if "gates" not in BIAS[self.bias]:
+                raise ValueError(f"{name} is set but bias={self.bias!r} gives the gates no bias weight")
+            if len(v) != self.blocks:
+                raise ValueError(f"{name} needs one value per block ({self.blocks}), got {len(v)}")
+        if self.output_gate_bias is not None and not self.output_gates:
+            raise ValueError("output_gate_bias is set but the net has no output gates")
+
+    @property
+    def n_cells(self) -> int:
+        return self.blocks * self.cells
+
+    @property
+    def n_hidden(self) -> int:
+        """Cells and gates: the units whose activations feed back under connectivity "F"."""
+        return self.n_cells + self.blocks * (2 if self.output_gates else 1)
+
+
+class LSTM:
+    """A batch of independent 1997 LSTM networks built from an `LSTMConfig`.
+
+    `update`: when the weights change during training — "sequence" (at the end of each
+    sequence) or "step" (after every step, true online learning); the paper does not say which
+    it used where targets come at every step (Exps. 1, 2a, 2b; spec decision 5).
+    """
+
+    def __init__(self, config: LSTMConfig, update: str = "sequence"):
+        if update not in ("sequence", "step"):
+            raise ValueError(f"update must be 'sequence' or 'step', got {update!r}")
+        self.config, self.update = config, update
+        c = config
+        biased = BIAS[c.bias]
+        self.n_src = c.n_in + (c.n_hidden if c.connectivity == "F" else 0)  # z without its bias unit
+        self.n_zc = self.n_src + ("cells" in biased)   # sources of a cell input
+        self.n_zg = self.n_src + ("gates" in biased)   # sources of a gate
+        self.output_bias = "outputs" in biased
+        self.n_o = c.n_cells + (c.n_in if c.connectivity == "B" else 0) + self.output_bias
+        blocks = [("W_c", (c.n_cells, self.n_zc)), ("W_in", (c.blocks, self.n_zg))]
+        blocks += [("W_out", (c.blocks, self.n_zg))] if c.output_gates else []
+        blocks += [("W_k", (c.n_out, self.n_o))]
+        self.layout = Layout(blocks)
+        self.g, self.h = SQUASH[c.g], SQUASH[c.h]
+        self.name = (f"LSTM ({c.blocks} block{'s' * (c.blocks > 1)} of {c.cells}, "
+                     f"{self.n_params} weights)")
+
+    @property
+    def n_params(self) -> int:
+        return self.layout.size
+
+    def init(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Initial weights of `n` networks on the host, with the configured gate biases."""
+        c = self.config
+        theta = rng.uniform(-c.init_range, c.init_range, size=(n, self.n_params))
+        p = self.layout.views(theta)
+        if c.input_gate_bias is not None:
+            p["W_in"][:, :, -1] = c.input_gate_bias
+        if c.output_gate_bias is not None:
+            p["W_out"][:, :, -1] = c.output_gate_bias
+        return theta
+
+    # ------------------------------------------------------------------ one time step
+
+    def start(self, B: int):
+        """The state at a sequence start: every activation and internal state 0 (Sec. 5)."""
+        xp = backend.xp()
+        return xp.zeros((B, self.config.n_cells)), xp.zeros((B, self.config.n_hidden))
+
+    def step(self, p: dict, x, state) -> tuple["Step", tuple]:
+        """One time step for all networks: returns what it computed and the new state (s, y_h)."""
+        xp, c = backend.xp(), self.config
+        s_prev, y_h = state
+        B = x.shape[0]
+        parts = [x] + ([y_h] if c.connectivity == "F" else []) + [xp.ones((B, 1))]
+        z = xp.concatenate(parts, axis=1)
+        net_c = xp.einsum("bij,bj->bi", p["W_c"], z[:, : self.n_zc])
+        g, dg = self.g(net_c)
+        y_in, df_in = logistic(xp.einsum("bij,bj->bi", p["W_in"], z[:, : self.n_zg]))
+        if c.output_gates:
+            y_out, df_out = logistic(xp.einsum("bij,bj->bi", p["W_out"], z[:, : self.n_zg]))
+        else:
+            y_out, df_out = xp.ones((B, c.blocks)), xp.zeros((B, c.blocks))
+        s = s_prev + self.per_cell(y_in) * g                     # eq. (8): the CEC
+        h, dh = self.h(s)
+        y_c = self.per_cell(y_out) * h                           # eq. (9)
+        o = [y_c] + ([x] if c.connectivity == "B" else []) + ([xp.ones((B, 1))] if self.output_bias else [])
+        o = xp.concatenate(o, axis=1)
+        y, df_k = logistic(xp.einsum("bkj,bj->bk", p["W_k"], o))
+        parts = [y_c, y_in] + ([y_out] if c.output_gates else [])
+        new = (s, xp.concatenate(parts, axis=1))
+        return Step(z, g, dg, y_in, df_in, y_out, df_out, s, h, dh, y_c, o, y, df_k), new
+
+    def per_cell(self, a):
+        """Spread a per-block quantity (B, blocks) over the block's cells (B, blocks * cells)."""
+        return backend.xp().repeat(a, self.config.cells, axis=1)
+
+    # ------------------------------------------------------------------ forward pass
+
+    def _check(self, theta, x):
+        if theta.ndim != 2 or theta.shape[1] != self.n_params:
+            raise ValueError(f"theta must have shape (B, {self.n_params}), got {tuple(theta.shape)}")
+        if x.ndim != 3 or x.shape[0] != theta.shape[0] or x.shape[2] != self.config.n_in:
+            raise ValueError(f"inputs must have shape (B={theta.shape[0]}, T, {self.config.n_in}), "
+                             f"got {tuple(x.shape)}")
+
+    def forward(self, theta, x):
+        """Run every network over its sequence: (the recorded `Steps`, outputs (B, T, n_out))."""
+        self._check(theta, x)
+        p = self.layout.views(theta)
+        state = self.start(x.shape[0])
+        record = []
+        for t in range(x.shape[1]):
+            step, state = self.step(p, x[:, t], state)
+            record.append(step)
+        steps = Steps.stack(record)
+        return steps, steps.y
+
+    def train_step(self, theta, batch, lr: float):
+        """One training sequence per network with the truncated gradient: (theta, loss, outputs)."""
+        from .gradients import truncated
+
+        if self.update == "step":
+            loss, theta, y = truncated(self, theta, batch, lr=lr)
+            return theta, loss, y
+        loss, grad, y = truncated(self, theta, batch)
+        return theta - lr * grad, loss, y
+
+
+@dataclass
+class Step:
+    """What one time step computes, named as in the paper (d* are the derivatives)."""
+
+    z: object       # sources of cells and gates, with the bias unit last
+    g: object       # g(net_c), per cell
+    dg: object
+    y_in: object    # input gate activations, per block
+    df_in: object
+    y_out: object   # output gate activations, per block (1 without output gates)
+    df_out: object
+    s: object       # internal states s_c, per cell
+    h: object       # h(s_c)
+    dh: object
+    y_c: object     # cell outputs
+    o: object       # sources of the output units
+    y: object       # output units
+    df_k: object
+
+
+class Steps(Step):
+    """The `Step` fields of a whole sequence, each stacked to shape (B, T, ...)."""
+
+    @classmethod
+    def stack(cls, record: list[Step]) -> "Steps":
+        xp = backend.xp()
+        return cls(*(xp.stack([getattr(r, f.name) for r in record], axis=1) for f in fields(Step)))
