@@ -5,9 +5,14 @@ and its own test set; all trials advance together as one batched computation, on
 per network per iteration. Trial k's streams are derived from (seed, k) alone, so its result
 does not depend on how many other trials run beside it.
 
-A trial counts as solved the first time all of its `test_size` test sequences pass the task's
-criterion (checked every `eval_every` sequences); this is the paper's ST1-style test. Chapter 6
-adds the paper's other stopping rules.
+When a trial counts as solved is the stopping rule (chapter 6), one of the paper's:
+
+* `TestSet()` — ST1: none of the trial's `test_size` test sequences is wrong by the task's
+  criterion (checked every `eval_every` sequences); `TestSet(max_error=β)` — ST2: ST1, and the
+  mean absolute error on the test set below β (Exp. 3).
+* `Recent(β)` — ST3(β): the 2000 most recent training sequences were all correct and their
+  average error was below β (Exps. 4–6). "Average training error" is not defined further in the
+  paper; we take the mean, over those sequences, of the squared output error at the target steps.
 """
 from __future__ import annotations
 
@@ -42,6 +47,56 @@ class Stream:
         return self.buffer.take(self.i - 1)
 
 
+class TestSet:
+    """ST1 (and with `max_error`, ST2): judged on the test set at every evaluation."""
+
+    def __init__(self, max_error: float | None = None):
+        if max_error is not None and not max_error > 0:
+            raise ValueError(f"max_error must be positive, got {max_error!r}")
+        self.max_error = max_error
+
+    def start(self, trials: int):
+        pass
+
+    def on_sequence(self, correct, error):
+        return None
+
+    def on_test(self, correct, abs_error):
+        solved = correct == 1.0
+        return solved if self.max_error is None else solved & (abs_error < self.max_error)
+
+    def __repr__(self) -> str:
+        return "ST1" if self.max_error is None else f"ST2({self.max_error:g})"
+
+
+class Recent:
+    """ST3(beta): the `window` most recent training sequences correct, their mean error < beta."""
+
+    def __init__(self, beta: float, window: int = 2000):
+        if not beta > 0 or isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise ValueError(f"Recent needs beta > 0 and a positive integer window, got {beta!r}, {window!r}")
+        self.beta, self.window = beta, window
+
+    def start(self, trials: int):
+        self.correct = np.zeros((trials, self.window), dtype=bool)
+        self.error = np.zeros((trials, self.window))
+        self.n = 0
+
+    def on_sequence(self, correct, error):
+        i = self.n % self.window
+        self.correct[:, i], self.error[:, i] = correct, error
+        self.n += 1
+        if self.n < self.window:
+            return np.zeros(len(correct), dtype=bool)
+        return self.correct.all(axis=1) & (self.error.mean(axis=1) < self.beta)
+
+    def on_test(self, correct, abs_error):
+        return None
+
+    def __repr__(self) -> str:
+        return f"ST3({self.beta:g})" + ("" if self.window == 2000 else f", window {self.window}")
+
+
 @dataclass
 class Run:
     """What a training run did, with its provenance; every field is plain data (JSON-able)."""
@@ -54,11 +109,14 @@ class Run:
     max_sequences: int
     eval_every: int
     test_size: int
+    stop: str
     scale: str
     backend: str
     sequences: list = field(default_factory=list)      # sequences seen at each evaluation
     test_loss: list = field(default_factory=list)      # [evaluation][trial] mean loss on the test set
     test_correct: list = field(default_factory=list)   # [evaluation][trial] fraction of test sequences correct
+    train_error: list = field(default_factory=list)    # [evaluation][trial] mean squared error of the training
+                                                       # sequences since the previous evaluation
     solved_after: list = field(default_factory=list)   # [trial] sequences until solved, None if never
     wall_time: float = 0.0
 
@@ -74,8 +132,19 @@ class Run:
         return asdict(self)
 
 
+def sequence_errors(y, batch: Batch):
+    """Per sequence: mean squared and mean absolute output error over the target steps, (B,) each."""
+    xp = backend.xp()
+    d, m = backend.to_device(batch.y), backend.to_device(batch.mask.astype(float))
+    diff = (y - d) * m[:, :, None]
+    n = m.sum(axis=1) * y.shape[2]
+    return (backend.to_host((diff ** 2).sum(axis=(1, 2)) / n),
+            backend.to_host(xp.abs(diff).sum(axis=(1, 2)) / n))
+
+
 def evaluate(learner, theta, task: Task, tests: list[Batch]):
-    """Mean test loss and fraction correct of each network on its own test set: two (B,) arrays."""
+    """Mean test loss, fraction correct and mean absolute error of each network on its own test
+    set: three (B,) arrays."""
     xp = backend.xp()
     S = len(tests[0])
     batch = stack(tests)
@@ -84,18 +153,21 @@ def evaluate(learner, theta, task: Task, tests: list[Batch]):
     d, m = backend.to_device(batch.y), backend.to_device(batch.mask.astype(float))
     loss = backend.to_host(0.5 * (m[:, :, None] * (y - d) ** 2).sum(axis=(1, 2)))
     ok = task.correct(y, batch)
+    _, abs_err = sequence_errors(y, batch)
     B = theta.shape[0]
-    return loss.reshape(B, S).mean(axis=1), ok.reshape(B, S).mean(axis=1)
+    return tuple(a.reshape(B, S).mean(axis=1) for a in (loss, ok, abs_err))
 
 
 def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, seed: int = 0,
-          eval_every: int = 100, test_size: int = 256, stop_when_solved: bool = True,
+          eval_every: int = 100, test_size: int = 256, stop=None, stop_when_solved: bool = True,
           progress: bool = True) -> Run:
     """Train `trials` independent networks online, one sequence per network per iteration.
 
     `learner` provides `name`, `init(rng, n)`, `forward(theta, x)` and `train_step(theta,
-    batch, lr)`; `RNN` (chapter 2) is one. Returns a `Run`.
+    batch, lr)`; `RNN` (chapter 2) and `LSTM` (chapters 4–6) are two. `stop` is the stopping
+    rule, `TestSet()` (ST1) by default. Returns a `Run`.
     """
+    stop = TestSet() if stop is None else stop
     for name, v in (("trials", trials), ("max_sequences", max_sequences), ("eval_every", eval_every),
                     ("test_size", test_size)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -108,23 +180,43 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
     streams = [Stream(task, r[1]) for r in rngs]
     tests = [task.sample(r[2], test_size) for r in rngs]
     run = Run(learner=learner.name, task=repr(task), lr=float(lr), trials=trials, seed=seed,
-              max_sequences=max_sequences, eval_every=eval_every, test_size=test_size,
+              max_sequences=max_sequences, eval_every=eval_every, test_size=test_size, stop=repr(stop),
               scale=scale.current(), backend=backend.name(), solved_after=[None] * trials)
+    stop.start(trials)
+
+    def mark(solved, seen):
+        for k in np.flatnonzero(solved if solved is not None else []):
+            if run.solved_after[k] is None:
+                run.solved_after[k] = seen
+
     # refresh at most once a second: a notebook kernel queues every refresh as a message
     bar = tqdm(total=max_sequences, desc=f"{task.name}: {learner.name}", disable=not progress,
                unit="seq", leave=False, mininterval=1.0)
     seen = 0
     while seen < max_sequences:
+        errors = []
         for _ in range(min(eval_every, max_sequences - seen)):
-            theta, _, _ = learner.train_step(theta, stack([s.next() for s in streams]), lr)
+            batch = stack([s.next() for s in streams])
+            if batch.values is not None and not np.isfinite(batch.values).all():
+                bad = np.flatnonzero(~np.isfinite(batch.values).all(axis=(1, 2)))
+                raise ValueError(f"training sequence {seen + 1} of trial(s) {bad.tolist()} has NaN or "
+                                 f"infinite inputs; check the task generator")
+            theta, loss, y = learner.train_step(theta, batch, lr)
             seen += 1
-        loss, correct = evaluate(learner, theta, task, tests)
+            finite = np.isfinite(backend.to_host(loss)) & np.isfinite(backend.to_host(theta)).all(axis=1)
+            if not finite.all():
+                raise FloatingPointError(f"training diverged: trial(s) {np.flatnonzero(~finite).tolist()} "
+                                         f"reached non-finite weights or error at sequence {seen} "
+                                         f"(learning rate {lr}); try a smaller one")
+            sq_err, _ = sequence_errors(y, batch)
+            errors.append(sq_err)
+            mark(stop.on_sequence(task.correct(y, batch), sq_err), seen)
+        loss, correct, abs_err = evaluate(learner, theta, task, tests)
         run.sequences.append(seen)
         run.test_loss.append(loss.tolist())
         run.test_correct.append(correct.tolist())
-        for k in np.flatnonzero(correct == 1.0):
-            if run.solved_after[k] is None:
-                run.solved_after[k] = seen
+        run.train_error.append(np.mean(errors, axis=0).tolist())
+        mark(stop.on_test(correct, abs_err), seen)
         bar.update(run.sequences[-1] - bar.n)
         bar.set_postfix(solved=f"{int(run.solved.sum())}/{trials}", loss=f"{loss.mean():.3g}", refresh=False)
         if stop_when_solved and run.solved.all():

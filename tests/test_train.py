@@ -65,3 +65,60 @@ def test_bad_hyper_parameters(kw, match):
     params.update(kw)
     with pytest.raises(ValueError, match=match):
         train.train(RNN(3, 2, 3), tasks.make("2a", p=2), **params)
+
+
+class NaNTask(tasks.Adding):
+    """The adding problem with a NaN planted in the 5th sequence of every chunk."""
+
+    def sample(self, rng, n):
+        b = super().sample(rng, n)
+        b.values[min(4, n - 1), 3, 0] = np.nan
+        return b
+
+
+def test_nan_input_is_reported():
+    from lstm97.experiments import ARCHITECTURES
+    from lstm97.lstm import LSTM
+
+    with pytest.raises(ValueError, match="training sequence 5 of trial.*NaN"):
+        train.train(LSTM(ARCHITECTURES["4-1"]), NaNTask(T=20), lr=0.5, trials=2, max_sequences=50, progress=False)
+
+
+class Blowup(RNN):
+    """An RNN whose second network's weights turn to inf at its 7th training sequence."""
+
+    calls = 0
+
+    def train_step(self, theta, batch, lr):
+        theta, loss, y = super().train_step(theta, batch, lr)
+        self.calls += 1
+        if self.calls == 7:
+            theta[1, 0] = np.inf
+        return theta, loss, y
+
+
+def test_divergence_is_reported():
+    with pytest.raises(FloatingPointError, match=r"diverged: trial\(s\) \[1\] .* sequence 7 \(learning rate 4.0\)"):
+        train.train(Blowup(3, 3, 3), tasks.make("2a", p=2), lr=4.0, trials=3, max_sequences=100, progress=False)
+
+
+def test_st2_needs_small_test_error_too():
+    st1 = small_run(2, max_sequences=3000, stop=train.TestSet())
+    st2 = small_run(2, max_sequences=3000, stop=train.TestSet(max_error=0.02))
+    assert st1.stop == "ST1" and st2.stop == "ST2(0.02)"
+    for a, b in zip(st1.solved_after, st2.solved_after):
+        assert b is None or b >= a
+
+
+def test_st3_recent_training_sequences():
+    rule = train.Recent(beta=0.05, window=300)
+    run = small_run(2, max_sequences=4000, stop=rule)
+    assert run.stop == "ST3(0.05), window 300"
+    assert run.success_rate == 1.0
+    st1 = small_run(2, max_sequences=4000)
+    # ST3 needs 300 consecutive correct training sequences after the net is right: never earlier than ST1 - 300
+    assert all(s3 >= s1 - 300 for s1, s3 in zip(st1.solved_after, run.solved_after))
+    with pytest.raises(ValueError, match="beta"):
+        train.Recent(beta=-1)
+    errs = np.array(run.train_error)
+    assert errs.shape == (len(run.sequences), 2) and errs[-1].max() < errs[0].min()
