@@ -1,12 +1,13 @@
 """The 1997 LSTM network: topology from a config, one flat parameter vector, the forward pass
-(chapter 4; the paper's Sec. 4, Appendix A.1 eqs. 6–9 and the output units).
+(chapter 4; the paper's Sec. 4, Appendix A.1 eqs. 7–9 and the output units; eq. 6 is a
+conventional hidden unit, which the paper's experiments do not use).
 
 A memory cell block j has S cells c_j^v that share an input gate in_j and an output gate out_j.
 At each step, in the paper's Sec. 5 order (input, then hidden units, then outputs):
 
     net_c(t)  = W_c  z(t)        net_in(t) = W_in z(t)      net_out(t) = W_out z(t)
-    y_in(t)   = f(net_in(t))     y_out(t)  = f(net_out(t))                         (eqs. 6, 7)
-    s_c(t)    = s_c(t-1) + y_in(t) g(net_c(t)),   s_c(0) = 0   — the CEC, self-weight 1.0 (eq. 8)
+    y_in(t)   = f(net_in(t))     y_out(t)  = f(net_out(t))                         (eqs. 7, 8)
+    s_c(t)    = s_c(t-1) + y_in(t) g(net_c(t)),   s_c(0) = 0   — the CEC, self-weight 1.0 (eq. 9)
     y_c(t)    = y_out(t) h(s_c(t))                                                  (eq. 9)
     y_k(t)    = f(W_k o(t))
 
@@ -155,7 +156,7 @@ class LSTM:
             y_out, df_out = logistic(xp.einsum("bij,bj->bi", p["W_out"], z[:, : self.n_zg]))
         else:
             y_out, df_out = xp.ones((B, c.blocks)), xp.zeros((B, c.blocks))
-        s = s_prev + self.per_cell(y_in) * g                     # eq. (8): the CEC
+        s = s_prev + self.per_cell(y_in) * g                     # eq. (9): the CEC
         h, dh = self.h(s)
         y_c = self.per_cell(y_out) * h                           # eq. (9)
         o = [y_c] + ([x] if c.connectivity == "B" else []) + ([xp.ones((B, 1))] if self.output_bias else [])

@@ -119,6 +119,7 @@ class Run:
                                                        # sequences since the previous evaluation
     solved_after: list = field(default_factory=list)   # [trial] sequences until solved, None if never
     wall_time: float = 0.0
+    weights: np.ndarray | None = field(default=None, repr=False)  # final weights (trials, P), host
 
     @property
     def solved(self) -> np.ndarray:
@@ -129,7 +130,10 @@ class Run:
         return float(self.solved.mean())
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """Everything but the weights, as plain data."""
+        d = asdict(self)
+        del d["weights"]
+        return d
 
 
 def sequence_errors(y, batch: Batch):
@@ -160,12 +164,14 @@ def evaluate(learner, theta, task: Task, tests: list[Batch]):
 
 def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, seed: int = 0,
           eval_every: int = 100, test_size: int = 256, stop=None, stop_when_solved: bool = True,
-          progress: bool = True) -> Run:
+          progress: bool = True, on_evaluation=None) -> Run:
     """Train `trials` independent networks online, one sequence per network per iteration.
 
     `learner` provides `name`, `init(rng, n)`, `forward(theta, x)` and `train_step(theta,
     batch, lr)`; `RNN` (chapter 2) and `LSTM` (chapters 4–6) are two. `stop` is the stopping
-    rule, `TestSet()` (ST1) by default. Returns a `Run`.
+    rule, `TestSet()` (ST1) by default. `on_evaluation(seen, theta)`, if given, is called at
+    every evaluation (to record gate activations over training, say). Returns a `Run`, with the
+    final weights in `run.weights`.
     """
     stop = TestSet() if stop is None else stop
     for name, v in (("trials", trials), ("max_sequences", max_sequences), ("eval_every", eval_every),
@@ -217,10 +223,13 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
         run.test_correct.append(correct.tolist())
         run.train_error.append(np.mean(errors, axis=0).tolist())
         mark(stop.on_test(correct, abs_err), seen)
+        if on_evaluation is not None:
+            on_evaluation(seen, theta)
         bar.update(run.sequences[-1] - bar.n)
         bar.set_postfix(solved=f"{int(run.solved.sum())}/{trials}", loss=f"{loss.mean():.3g}", refresh=False)
         if stop_when_solved and run.solved.all():
             break
     bar.close()
+    run.weights = backend.to_host(theta)
     run.wall_time = time.perf_counter() - started
     return run

@@ -122,3 +122,12 @@ def test_st3_recent_training_sequences():
         train.Recent(beta=-1)
     errs = np.array(run.train_error)
     assert errs.shape == (len(run.sequences), 2) and errs[-1].max() < errs[0].min()
+
+
+def test_final_weights_and_evaluation_hook():
+    seen = []
+    run = small_run(2, on_evaluation=lambda n, theta: seen.append((n, theta.copy())))
+    assert [n for n, _ in seen] == run.sequences
+    assert run.weights.shape == (2, RNN(3, 3, 3, bias=False).n_params)
+    assert np.array_equal(seen[-1][1], run.weights)
+    assert "weights" not in run.as_dict()
