@@ -122,7 +122,6 @@ def test_error_inside_the_cec_is_constant():
     # cell's bias at a single early step (eq. 36 times eq. 35) against the truncated gradient.
     steps, _ = net.forward(theta, batch.x)
     _, g, _ = gradients.truncated(net, theta, batch)
-    e_s = None
     p = net.layout.views(theta)
     err = (steps.y[0, -1, 0] - batch.y[0, -1, 0]) * steps.df_k[0, -1, 0]
     e_s = err * p["W_k"][0, 0, 0] * steps.y_out[0, -1, 0] * steps.dh[0, -1, 0]
