@@ -16,6 +16,8 @@ When a trial counts as solved is the stopping rule (chapter 6), one of the paper
 """
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -39,21 +41,38 @@ class Stream:
 
     def __init__(self, task: Task, rng: np.random.Generator):
         self.task, self.rng, self.buffer, self.i = task, rng, None, CHUNK
+        self.chunk_state = None  # the generator's state before drawing the current chunk
 
     def next(self) -> Batch:
         if self.i == CHUNK:
+            self.chunk_state = self.rng.bit_generator.state
             self.buffer, self.i = self.task.sample(self.rng, CHUNK), 0
         self.i += 1
         return self.buffer.take(self.i - 1)
 
+    def state(self) -> dict:
+        return {"chunk_state": self.chunk_state, "i": self.i}
+
+    def restore(self, state: dict):
+        """Continue exactly where a stream with this `state()` was."""
+        if state["chunk_state"] is not None:
+            self.rng.bit_generator.state = state["chunk_state"]
+            self.chunk_state = state["chunk_state"]
+            self.buffer = self.task.sample(self.rng, CHUNK)
+        self.i = state["i"]
+
 
 class TestSet:
-    """ST1 (and with `max_error`, ST2): judged on the test set at every evaluation."""
+    """ST1 (and with `max_error`, ST2), judged on the test set at every evaluation: at most
+    `max_wrong` test sequences wrong (0 in the paper, but 5 of 256 in task 3b), and, with
+    `max_error`, a mean absolute test error below it."""
 
-    def __init__(self, max_error: float | None = None):
+    def __init__(self, max_error: float | None = None, max_wrong: int = 0):
         if max_error is not None and not max_error > 0:
             raise ValueError(f"max_error must be positive, got {max_error!r}")
-        self.max_error = max_error
+        if isinstance(max_wrong, bool) or not isinstance(max_wrong, int) or max_wrong < 0:
+            raise ValueError(f"max_wrong must be a non-negative integer, got {max_wrong!r}")
+        self.max_error, self.max_wrong = max_error, max_wrong
 
     def start(self, trials: int):
         pass
@@ -61,21 +80,33 @@ class TestSet:
     def on_sequence(self, correct, error):
         return None
 
-    def on_test(self, correct, abs_error):
-        solved = correct == 1.0
+    def on_test(self, wrong, abs_error):
+        solved = wrong <= self.max_wrong
         return solved if self.max_error is None else solved & (abs_error < self.max_error)
 
+    def state(self) -> dict:
+        return {}
+
+    def restore(self, state: dict):
+        pass
+
     def __repr__(self) -> str:
-        return "ST1" if self.max_error is None else f"ST2({self.max_error:g})"
+        name = "ST1" if self.max_error is None else f"ST2({self.max_error:g})"
+        return name + (f", at most {self.max_wrong} wrong" if self.max_wrong else "")
 
 
 class Recent:
-    """ST3(beta): the `window` most recent training sequences correct, their mean error < beta."""
+    """ST3(beta): the `window` most recent training sequences correct (at most `max_wrong` of
+    them wrong: Exp. 5), and their mean error below `beta` (no error bound if None)."""
 
-    def __init__(self, beta: float, window: int = 2000):
-        if not beta > 0 or isinstance(window, bool) or not isinstance(window, int) or window < 1:
-            raise ValueError(f"Recent needs beta > 0 and a positive integer window, got {beta!r}, {window!r}")
-        self.beta, self.window = beta, window
+    def __init__(self, beta: float | None, window: int = 2000, max_wrong: int = 0):
+        if beta is not None and not beta > 0:
+            raise ValueError(f"Recent needs beta > 0 (or None), got {beta!r}")
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise ValueError(f"Recent needs a positive integer window, got {window!r}")
+        if isinstance(max_wrong, bool) or not isinstance(max_wrong, int) or not 0 <= max_wrong < window:
+            raise ValueError(f"max_wrong must be an integer in 0..window-1, got {max_wrong!r}")
+        self.beta, self.window, self.max_wrong = beta, window, max_wrong
 
     def start(self, trials: int):
         self.correct = np.zeros((trials, self.window), dtype=bool)
@@ -88,13 +119,24 @@ class Recent:
         self.n += 1
         if self.n < self.window:
             return np.zeros(len(correct), dtype=bool)
-        return self.correct.all(axis=1) & (self.error.mean(axis=1) < self.beta)
+        solved = (~self.correct).sum(axis=1) <= self.max_wrong
+        return solved if self.beta is None else solved & (self.error.mean(axis=1) < self.beta)
 
-    def on_test(self, correct, abs_error):
+    def on_test(self, wrong, abs_error):
         return None
 
+    def state(self) -> dict:
+        return {"correct": self.correct.tolist(), "error": self.error.tolist(), "n": self.n}
+
+    def restore(self, state: dict):
+        self.correct = np.array(state["correct"], dtype=bool)
+        self.error, self.n = np.array(state["error"]), state["n"]
+
     def __repr__(self) -> str:
-        return f"ST3({self.beta:g})" + ("" if self.window == 2000 else f", window {self.window}")
+        name = "ST3" + (f"({self.beta:g})" if self.beta is not None else "")
+        extra = [f"window {self.window}"] if self.window != 2000 else []
+        extra += [f"fewer than {self.max_wrong + 1} wrong"] if self.max_wrong else []
+        return ", ".join([name] + extra)
 
 
 @dataclass
@@ -136,10 +178,12 @@ class Run:
         return d
 
 
-def sequence_errors(y, batch: Batch):
-    """Per sequence: mean squared and mean absolute output error over the target steps, (B,) each."""
+def sequence_errors(y, batch: Batch, target=None):
+    """Per sequence: mean squared and mean absolute output error over the target steps, (B,) each,
+    against `target` (the training targets by default)."""
     xp = backend.xp()
-    d, m = backend.to_device(batch.y), backend.to_device(batch.mask.astype(float))
+    d = backend.to_device(batch.y if target is None else target)
+    m = backend.to_device(batch.mask.astype(float))
     diff = (y - d) * m[:, :, None]
     n = m.sum(axis=1) * y.shape[2]
     return (backend.to_host((diff ** 2).sum(axis=(1, 2)) / n),
@@ -147,8 +191,8 @@ def sequence_errors(y, batch: Batch):
 
 
 def evaluate(learner, theta, task: Task, tests: list[Batch]):
-    """Mean test loss, fraction correct and mean absolute error of each network on its own test
-    set: three (B,) arrays."""
+    """Mean test loss, number of sequences wrong and mean absolute error (against the task's
+    reference: the noise-free targets of 3c) of each network on its own test set: (B,) arrays."""
     xp = backend.xp()
     S = len(tests[0])
     batch = stack(tests)
@@ -157,21 +201,42 @@ def evaluate(learner, theta, task: Task, tests: list[Batch]):
     d, m = backend.to_device(batch.y), backend.to_device(batch.mask.astype(float))
     loss = backend.to_host(0.5 * (m[:, :, None] * (y - d) ** 2).sum(axis=(1, 2)))
     ok = task.correct(y, batch)
-    _, abs_err = sequence_errors(y, batch)
+    _, abs_err = sequence_errors(y, batch, task.reference(batch))
     B = theta.shape[0]
-    return tuple(a.reshape(B, S).mean(axis=1) for a in (loss, ok, abs_err))
+    return loss.reshape(B, S).mean(axis=1), (~ok).reshape(B, S).sum(axis=1), abs_err.reshape(B, S).mean(axis=1)
+
+
+def save_checkpoint(path: str, state: dict, theta) -> None:
+    """Write a checkpoint atomically: a crash mid-write leaves the previous one intact."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        np.savez(f, theta=backend.to_host(theta), state=np.array(json.dumps(state)))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str) -> tuple[dict, np.ndarray]:
+    with np.load(path) as f:
+        return json.loads(str(f["state"])), f["theta"]
 
 
 def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, seed: int = 0,
           eval_every: int = 100, test_size: int = 256, stop=None, stop_when_solved: bool = True,
-          progress: bool = True, on_evaluation=None) -> Run:
+          progress: bool = True, on_evaluation=None, checkpoint: str | None = None,
+          checkpoint_every: float = 60.0, resume: bool = False) -> Run:
     """Train `trials` independent networks online, one sequence per network per iteration.
 
     `learner` provides `name`, `init(rng, n)`, `forward(theta, x)` and `train_step(theta,
     batch, lr)`; `RNN` (chapter 2) and `LSTM` (chapters 4–6) are two. `stop` is the stopping
     rule, `TestSet()` (ST1) by default. `on_evaluation(seen, theta)`, if given, is called at
-    every evaluation (to record gate activations over training, say). Returns a `Run`, with the
-    final weights in `run.weights`.
+    every evaluation (to record gate activations over training, say).
+
+    With `checkpoint` (a file path), the whole state of the run is written there at the first
+    evaluation after every `checkpoint_every` seconds; with `resume=True` a run starts from that
+    file if it exists, and ends exactly as if it had never stopped.
+
+    Returns a `Run`, with the final weights in `run.weights`.
     """
     stop = TestSet() if stop is None else stop
     for name, v in (("trials", trials), ("max_sequences", max_sequences), ("eval_every", eval_every),
@@ -180,6 +245,8 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
     if not lr > 0:
         raise ValueError(f"the learning rate must be positive, got {lr!r}")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs a checkpoint path")
     started = time.perf_counter()
     rngs = [trial_rngs(seed, k) for k in range(trials)]
     theta = backend.to_device(np.concatenate([learner.init(r[0], 1) for r in rngs]))
@@ -189,6 +256,20 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
               max_sequences=max_sequences, eval_every=eval_every, test_size=test_size, stop=repr(stop),
               scale=scale.current(), backend=backend.name(), solved_after=[None] * trials)
     stop.start(trials)
+    seen, earlier = 0, 0.0  # earlier: wall time spent before a resume
+    identity = {k: getattr(run, k) for k in ("learner", "task", "lr", "trials", "seed", "max_sequences",
+                                              "eval_every", "test_size", "stop")}
+    if resume and os.path.exists(checkpoint):
+        state, saved = load_checkpoint(checkpoint)
+        if state["identity"] != identity:
+            diff = {k: (state["identity"].get(k), v) for k, v in identity.items() if state["identity"].get(k) != v}
+            raise ValueError(f"checkpoint {checkpoint} belongs to a different run: (saved, now) = {diff}")
+        theta, seen, earlier = backend.to_device(saved), state["seen"], state["run"]["wall_time"]
+        for k in ("sequences", "test_loss", "test_correct", "train_error", "solved_after"):
+            setattr(run, k, state["run"][k])
+        for stream, st in zip(streams, state["streams"]):
+            stream.restore(st)
+        stop.restore(state["stop"])
 
     def mark(solved, seen):
         for k in np.flatnonzero(solved if solved is not None else []):
@@ -196,10 +277,10 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
                 run.solved_after[k] = seen
 
     # refresh at most once a second: a notebook kernel queues every refresh as a message
-    bar = tqdm(total=max_sequences, desc=f"{task.name}: {learner.name}", disable=not progress,
+    bar = tqdm(total=max_sequences, initial=seen, desc=f"{task.name}: {learner.name}", disable=not progress,
                unit="seq", leave=False, mininterval=1.0)
-    seen = 0
-    while seen < max_sequences:
+    last_saved = time.perf_counter()
+    while seen < max_sequences and not (stop_when_solved and run.solved.all()):
         errors = []
         for _ in range(min(eval_every, max_sequences - seen)):
             batch = stack([s.next() for s in streams])
@@ -217,19 +298,23 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
             sq_err, _ = sequence_errors(y, batch)
             errors.append(sq_err)
             mark(stop.on_sequence(task.correct(y, batch), sq_err), seen)
-        loss, correct, abs_err = evaluate(learner, theta, task, tests)
+        loss, wrong, abs_err = evaluate(learner, theta, task, tests)
         run.sequences.append(seen)
         run.test_loss.append(loss.tolist())
-        run.test_correct.append(correct.tolist())
+        run.test_correct.append((1.0 - wrong / test_size).tolist())
         run.train_error.append(np.mean(errors, axis=0).tolist())
-        mark(stop.on_test(correct, abs_err), seen)
+        mark(stop.on_test(wrong, abs_err), seen)
         if on_evaluation is not None:
             on_evaluation(seen, theta)
-        bar.update(run.sequences[-1] - bar.n)
+        bar.update(seen - bar.n)
         bar.set_postfix(solved=f"{int(run.solved.sum())}/{trials}", loss=f"{loss.mean():.3g}", refresh=False)
-        if stop_when_solved and run.solved.all():
-            break
+        if checkpoint is not None and time.perf_counter() - last_saved >= checkpoint_every:
+            run.wall_time = earlier + time.perf_counter() - started
+            state = {"identity": identity, "seen": seen, "run": run.as_dict(),
+                     "streams": [st.state() for st in streams], "stop": stop.state()}
+            save_checkpoint(checkpoint, state, theta)
+            last_saved = time.perf_counter()
     bar.close()
     run.weights = backend.to_host(theta)
-    run.wall_time = time.perf_counter() - started
+    run.wall_time = earlier + time.perf_counter() - started
     return run

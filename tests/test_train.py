@@ -131,3 +131,37 @@ def test_final_weights_and_evaluation_hook():
     assert run.weights.shape == (2, RNN(3, 3, 3, bias=False).n_params)
     assert np.array_equal(seen[-1][1], run.weights)
     assert "weights" not in run.as_dict()
+
+
+class Crash(Exception):
+    pass
+
+
+def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path):
+    from lstm97.experiments import ARCHITECTURES
+    from lstm97.lstm import LSTM
+
+    def run(**kw):
+        return train.train(LSTM(ARCHITECTURES["4-1"]), tasks.make("4", T=20), lr=0.5, trials=2, max_sequences=400,
+                           seed=3, eval_every=50, test_size=16, stop=train.Recent(0.01, window=100),
+                           progress=False, **kw)
+
+    whole = run()
+    ckpt = str(tmp_path / "run.ckpt")
+
+    def crash_at_250(seen, theta):
+        if seen == 250:
+            raise Crash
+
+    with pytest.raises(Crash):
+        run(checkpoint=ckpt, checkpoint_every=0.0, on_evaluation=crash_at_250)
+    state, _ = train.load_checkpoint(ckpt)
+    assert state["seen"] == 200, "the last checkpoint before the crash"
+    resumed = run(checkpoint=ckpt, checkpoint_every=0.0, resume=True)
+    assert resumed.test_loss == whole.test_loss and resumed.train_error == whole.train_error
+    assert resumed.solved_after == whole.solved_after
+    assert np.array_equal(resumed.weights, whole.weights)
+    with pytest.raises(ValueError, match="different run"):
+        train.train(LSTM(ARCHITECTURES["4-1"]), tasks.make("4", T=20), lr=0.1, trials=2, max_sequences=400,
+                    seed=3, eval_every=50, test_size=16, stop=train.Recent(0.01, window=100), progress=False,
+                    checkpoint=ckpt, resume=True)
