@@ -1,0 +1,105 @@
+"""Command line: run the paper's experiments, with progress, checkpoints and result files.
+
+    python -m lstm97 list
+    python -m lstm97 run 4-1 --scale paper --trials 10 --seed 0 --out results/paper/4-1.json
+    python -m lstm97 run 4-1 --scale paper --resume          # go on from the last checkpoint
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import backend, experiments, results, scale, train
+from .lstm import LSTM
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lstm97", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the experiments")
+    run = sub.add_parser("run", help="run one experiment (one row of the paper's tables)")
+    run.add_argument("experiment", help="e.g. 1-2, 2a, 2c-5, 3a-1, 4-3, 5-13, 6b (see `list`)")
+    run.add_argument("--scale", choices=scale.SCALES, default=None, help="default: LSTM97_SCALE or book")
+    run.add_argument("--trials", type=positive_int, help="independent trials (default: the paper's, reduced below paper scale)")
+    run.add_argument("--max-sequences", type=positive_int, help="training budget per trial")
+    run.add_argument("--backend", choices=backend.BACKENDS, default=None, help="default: LSTM97_BACKEND or numpy")
+    run.add_argument("--engine", choices=("auto", "fast", "reference"), default="auto",
+                     help="fast: the compiled CPU path; reference: the NumPy/CuPy code of chapters 4-5")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--eval-every", type=positive_int, default=None, help="sequences between evaluations")
+    run.add_argument("--out", help="result file (default results/<scale>/<experiment>-seed<seed>.json)")
+    run.add_argument("--checkpoint-every", type=float, default=300.0, help="seconds between checkpoints")
+    run.add_argument("--resume", action="store_true", help="go on from the checkpoint beside --out")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def learner_for(protocol, engine: str):
+    """The learner for a protocol: the compiled fast path where it can run, else the reference."""
+    if engine in ("auto", "fast"):
+        try:
+            from .fast import FastLSTM
+        except ImportError as err:
+            if engine == "fast":
+                raise SystemExit(f"error: the fast path is unavailable ({err}); use --engine reference") from None
+        else:
+            if backend.name() == "numpy":
+                return FastLSTM(protocol.config(), update=protocol.update), "fast"
+            if engine == "fast":
+                raise SystemExit("error: the fast path runs on the CPU; use --backend numpy or --engine reference")
+    return LSTM(protocol.config(), update=protocol.update), "reference"
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "list":
+        for name, p in experiments.PROTOCOLS.items():
+            print(f"{name:6s} {p.title:45s} {p.trials:3d} trials, lr {p.lr:g}, stop {p.stop!r}")
+        return 0
+    try:
+        protocol = experiments.get(args.experiment)
+        if args.scale:
+            scale.use(args.scale)
+        if args.backend:
+            backend.use(args.backend)
+    except (ValueError, backend.BackendUnavailable) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    protocol = protocol.scaled(scale.current())
+    trials = args.trials or protocol.trials
+    budget = args.max_sequences or protocol.max_sequences
+    eval_every = args.eval_every or max(1, min(1000, budget // 20))
+    out = args.out or os.path.join("results", scale.current(), f"{protocol.name}-seed{args.seed}.json")
+    checkpoint = out + ".ckpt"
+    if os.path.exists(checkpoint) and not args.resume:
+        print(f"error: {checkpoint} exists from an interrupted run; add --resume to go on from it, "
+              f"or delete it to start over", file=sys.stderr)
+        return 2
+    learner, engine = learner_for(protocol, args.engine)
+    print(f"{protocol.name}: {protocol.title} — {learner.name}, {trials} trials, at most {budget:,} sequences, "
+          f"scale {scale.current()}, {engine} engine, {backend.describe()}", file=sys.stderr)
+    run = train.train(learner, protocol.make_task(), lr=protocol.lr, trials=trials, max_sequences=budget,
+                      seed=args.seed, eval_every=eval_every, test_size=protocol.test_size, stop=protocol.stop,
+                      progress=not args.quiet, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every,
+                      resume=args.resume)
+    results.write(out, results.record(protocol, run, engine))
+    if os.path.exists(checkpoint):
+        os.remove(checkpoint)
+    s = results.summary(run.solved_after)
+    print(f"{protocol.name}: solved {s['solved']}/{s['trials']} in {run.wall_time:.1f} s; wrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

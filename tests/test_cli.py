@@ -1,0 +1,81 @@
+"""The command line: clear errors, result files with provenance, and a real kill resumed."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from lstm97 import experiments
+
+RUN = [sys.executable, "-m", "lstm97", "run"]
+SMALL = ["4-1", "--scale", "ci", "--trials", "2", "--max-sequences", "600", "--eval-every", "20",
+         "--engine", "reference", "--quiet", "--seed", "5"]
+
+
+def cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "lstm97", *args], capture_output=True, text=True, timeout=300, **kw)
+
+
+def test_list_names_every_protocol():
+    out = cli("list")
+    assert out.returncode == 0
+    assert all(name in out.stdout for name in experiments.PROTOCOLS)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run", "7"], "unknown experiment '7'"),
+    (["run", "4-1", "--trials", "0"], "positive integer"),
+    (["run", "4-1", "--scale", "huge"], "invalid choice"),
+    (["run", "4-1", "--backend", "tpu"], "invalid choice"),
+    (["fly"], "invalid choice"),
+])
+def test_bad_input_is_a_clear_error(args, message):
+    out = cli(*args)
+    assert out.returncode == 2 and message in out.stderr
+
+
+def test_every_protocol_matches_its_network():
+    from lstm97.lstm import LSTM
+
+    for p in experiments.PROTOCOLS.values():
+        task, net = p.make_task(), LSTM(p.config())
+        assert (task.n_in, task.n_out) == (net.config.n_in, net.config.n_out), p.name
+
+
+def read(path):
+    data = json.loads(open(path).read())
+    for k in ("wall_time",):
+        data["run"].pop(k)
+        data["result"].pop(k)
+    data.pop("provenance")
+    return data
+
+
+def test_a_killed_run_resumes_to_the_same_result(tmp_path):
+    whole, cut = tmp_path / "whole.json", tmp_path / "cut.json"
+    done = cli("run", *SMALL, "--out", str(whole))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(whole.read_text())
+    for key in ("lstm97", "git_commit", "device", "finished"):
+        assert key in data["provenance"]
+    assert data["scale"] == "ci" and data["protocol"]["seed"] == 5 and len(data["run"]["solved_after"]) == 2
+
+    proc = subprocess.Popen([*RUN, *SMALL, "--out", str(cut), "--checkpoint-every", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = str(cut) + ".ckpt"
+    deadline = time.time() + 120
+    while not os.path.exists(ckpt) and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert os.path.exists(ckpt) and not cut.exists(), "killed mid-run, with a checkpoint"
+    again = cli("run", *SMALL, "--out", str(cut))
+    assert again.returncode == 2 and "--resume" in again.stderr
+    resumed = cli("run", *SMALL, "--out", str(cut), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert not os.path.exists(ckpt)
+    assert read(cut) == read(whole)
