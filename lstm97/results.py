@@ -67,3 +67,48 @@ def write(path: str | Path, data: dict) -> None:
 
 def load(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
+
+
+def find(name: str, scale_name: str, folder: str | Path = ROOT / "results") -> list[dict]:
+    """Every recorded result of experiment `name` at a scale (one file per seed)."""
+    return [load(p) for p in sorted(Path(folder, scale_name).glob(f"{name}-seed*.json"))]
+
+
+def mean_length(protocol, n: int = 200) -> float:
+    """Mean number of steps of the protocol's training sequences (drawn with a fixed seed)."""
+    return float(protocol.make_task().sample(np.random.default_rng(0), n).lengths.mean())
+
+
+def estimate(protocol) -> float:
+    """Network-steps a paper-scale run of `protocol` costs: trials × sequences × steps, with the
+    paper's mean number of sequences until success where it gives one, else the whole budget."""
+    sequences = protocol.paper.get("success_after", protocol.max_sequences)
+    return protocol.trials * sequences * mean_length(protocol)
+
+
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def status_table(protocols, rate: float, scale_name: str = "paper") -> str:
+    """A Markdown table: for every protocol, the recorded paper-scale result or "pending" with the
+    estimated cost at `rate` network-steps per second."""
+    lines = ["| experiment | task | trials | paper: sequences to success | ours | network-steps (est.) | "
+             f"time at {rate:.2g} steps/s (est.) |", "|---|---|---|---|---|---|---|"]
+    for p in protocols:
+        found = find(p.name, scale_name)
+        if found:
+            r = found[-1]["result"]
+            ours = (f"{r['solved']}/{r['trials']} solved" + (f", median {r['median_after']:,.0f}" if r["solved"] else "")
+                    + f" ({found[-1]['protocol']['engine']}, {r['wall_time'] / 60:.1f} min)")
+        else:
+            ours = "pending"
+        steps = estimate(p)
+        paper = p.paper.get("success_after")
+        lines.append(f"| {p.name} | {p.title} | {p.trials} | {paper:,}" if paper else f"| {p.name} | {p.title} | {p.trials} | —")
+        lines[-1] += f" | {ours} | {steps:.2g} | {duration(steps / rate)} |"
+    return "\n".join(lines)

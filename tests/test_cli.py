@@ -79,3 +79,14 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert not os.path.exists(ckpt)
     assert read(cut) == read(whole)
+
+
+def test_status_lists_every_protocol_with_an_estimate():
+    out = cli("status", "--rate", "1e6")
+    assert out.returncode == 0
+    lines = [l for l in out.stdout.splitlines() if l.startswith("| ") and not l.startswith("| experiment")]
+    assert [l.split("|")[1].strip() for l in lines] == list(experiments.PROTOCOLS)
+    from lstm97 import results
+
+    est = results.estimate(experiments.get("4-1"))
+    assert abs(est / (10 * 74_000 * 105) - 1) < 0.02, "trials x sequences x mean length (T..1.1T)"
