@@ -1,0 +1,227 @@
+"""How fast is one training step of the 1997 LSTM, and what does paper scale cost?
+
+    python benchmarks/bench.py            # ≈ 1–2 minutes
+    python benchmarks/bench.py --quick    # ≈ 20 s, shorter timings
+
+Measures, on this machine and in this run, network-steps per second of
+  (a) the reference NumPy `LSTM.train_step` (lstm97/lstm.py + gradients.truncated),
+  (b) the compiled `FastLSTM.train_step` (lstm97/fast.py),
+  (c) torch.nn.LSTM + Linear, forward + backward by autograd + one SGD step per batch of
+      sequences, CPU, 1 thread (if torch is installed; not the 1997 algorithm: a modern LSTM with
+      a forget gate, full BPTT, and one network for the whole batch rather than B networks),
+for the adding net (Table 10's 4-1, 93 weights, adding sequences of T = 100) and the 6b net
+(308 weights, temporal-order sequences), at B = 1 and B = 100. Then it estimates the training
+time of one trial of each experiment at paper scale from the network-step counts of
+/work/shared/perf-anchors.md and the rates measured here for that experiment's net and task.
+
+A network-step is one time step of one network (or, for torch, of one sequence in the batch);
+padded steps count, since every implementation computes them.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from lstm97 import tasks
+from lstm97.experiments import ARCHITECTURES
+from lstm97.lstm import LSTM
+
+SEED = 0
+LR = 0.1  # small, so the weights stay finite over many repeated steps
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def rate(step, batches, min_time: float, rounds: int = 3) -> float:
+    """Network-steps per second of `step(batch)` over the batches: the median of `rounds`
+    rounds, each repeating the batches until `min_time` seconds have passed."""
+    step(batches[0])  # warm-up (and JIT compilation or cache load)
+    rates = []
+    for _ in range(rounds):
+        work, start = 0, time.perf_counter()
+        while True:
+            for b in batches:
+                step(b)
+                work += b.y.shape[0] * b.y.shape[1]
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_time:
+                break
+        rates.append(work / elapsed)
+    return statistics.median(rates)
+
+
+def learner_step(learner, B: int):
+    theta = [learner.init(np.random.default_rng(SEED), B)]
+
+    def step(batch):
+        theta[0], _, _ = learner.train_step(theta[0], batch, LR)
+
+    return step
+
+
+def torch_step(config, B: int):
+    import torch
+
+    torch.manual_seed(SEED)
+    lstm = torch.nn.LSTM(config.n_in, config.n_cells, batch_first=True)
+    out = torch.nn.Linear(config.n_cells, config.n_out)
+    opt = torch.optim.SGD(list(lstm.parameters()) + list(out.parameters()), lr=LR)
+    cache = {}
+
+    def step(batch):
+        key = id(batch)
+        if key not in cache:  # tensors made once per batch: the conversion is not timed
+            cache[key] = (torch.as_tensor(batch.x, dtype=torch.float32),
+                          torch.as_tensor(batch.y, dtype=torch.float32),
+                          torch.as_tensor(batch.mask[..., None], dtype=torch.float32))
+        x, d, m = cache[key]
+        opt.zero_grad()
+        h, _ = lstm(x)
+        y = torch.sigmoid(out(h))
+        loss = 0.5 * (m * (y - d) ** 2).sum()
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timings (≈ 20 s)")
+    args = parser.parse_args(argv)
+    min_time = 0.25 if args.quick else 1.5
+    started = time.perf_counter()
+
+    import numba
+
+    from lstm97.fast import FastLSTM
+
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+        torch_version = torch.__version__
+    except ImportError:
+        torch = None
+        torch_version = "not installed"
+
+    print(f"lstm97 benchmark, {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}"
+          f"{' (--quick)' if args.quick else ''}")
+    print(f"machine: {platform.platform()}; {cpu_model()}; {os.cpu_count()} CPUs; load average before the run "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min; other processes slow every row)")
+    print(f"python {platform.python_version()}; numpy {np.__version__}; numba {numba.__version__} "
+          f"({numba.get_num_threads()} threads); torch {torch_version}")
+
+    t0 = time.perf_counter()
+    probe = tasks.make("4", T=100).sample(np.random.default_rng(SEED), 2)
+    FastLSTM(ARCHITECTURES["4-1"]).train_step(LSTM(ARCHITECTURES["4-1"]).init(np.random.default_rng(0), 2), probe, LR)
+    FastLSTM(ARCHITECTURES["4-1"]).train_step(LSTM(ARCHITECTURES["4-1"]).init(np.random.default_rng(0), 1),
+                                              probe.take(0), LR)
+    print(f"FastLSTM compilation (or loading it from numba's cache): {time.perf_counter() - t0:.2f} s")
+    print(f"threading layer: {numba.threading_layer()}")
+    print()
+
+    # ---------------------------------------------------------------- (a), (b), (c)
+    nets = {"adding net (4-1)": ("4-1", tasks.make("4", T=100)),
+            "6b net": ("6b", tasks.make("6b"))}
+    rows, results = [], {}
+    for label, (arch, task) in nets.items():
+        config = ARCHITECTURES[arch]
+        P = LSTM(config).n_params
+        for B in (1, 100):
+            rng = np.random.default_rng(SEED)
+            batches = [task.sample(rng, B) for _ in range(8 if B == 1 else 2)]
+            impls = {"NumPy LSTM": learner_step(LSTM(config), B),
+                     "FastLSTM": learner_step(FastLSTM(config), B)}
+            if B > 1:
+                impls["FastLSTM, 1 thread"] = learner_step(FastLSTM(config, parallel=False), B)
+            if torch is not None:
+                impls[f"torch.nn.LSTM (hidden {config.n_cells}, float32)"] = torch_step(config, B)
+            for name, step in impls.items():
+                r = rate(step, batches, min_time)
+                results[label, B, name] = r
+                rows.append((f"{label}, {P} weights", B, name, r))
+
+    print("Training step (forward + truncated gradient + update; torch: forward + autograd backward + SGD)")
+    print(f"{'net':<28} {'B':>4}  {'implementation':<34} {'network-steps/s':>16} {'µs/network-step':>16}")
+    for net, B, name, r in rows:
+        print(f"{net:<28} {B:>4}  {name:<34} {r:>16.3g} {1e6 / r:>16.3f}")
+    print()
+    print("Speed-up of FastLSTM")
+    for label in nets:
+        for B in (1, 100):
+            fast = results[label, B, "FastLSTM"]
+            line = f"  {label}, B = {B:>3}: × {fast / results[label, B, 'NumPy LSTM']:.0f} over NumPy"
+            tkey = [k for k in results if k[0] == label and k[1] == B and k[2].startswith("torch")]
+            if tkey:
+                line += f", × {fast / results[tkey[0]]:.1f} over torch.nn.LSTM"
+            print(line)
+    if torch is None:
+        print("  torch.nn.LSTM: skipped, torch is not installed (pip install torch==2.13.0, a CPU wheel)")
+    print()
+
+    # ---------------------------------------------------------------- paper scale
+    # (experiment, network-steps of one trial's training at paper scale (perf-anchors.md),
+    #  Table 10 net, task, update mode)
+    paper = [
+        ("1 embedded Reber", 0.08e6, "1-2", tasks.make("1"), "step"),
+        ("2a, p = 100", 0.5e6, "2a", tasks.make("2a"), "step"),
+        ("2c, q = p = 1000", 49e6, "2c-5", tasks.make("2c", p=1000, q=1000), "sequence"),
+        ("4 adding, T = 100", 8e6, "4-1", tasks.make("4", T=100), "sequence"),
+        ("4 adding, T = 1000", 938e6, "4-3", tasks.make("4", T=1000), "sequence"),
+        ("5 multiplication, T = 100", 53e6, "5", tasks.make("5", T=100), "sequence"),
+        ("6b temporal order", 60e6, "6b", tasks.make("6b"), "sequence"),
+    ]
+    print("Estimated training time of one trial at paper scale (an estimate: the paper's network-step")
+    print("counts from perf-anchors.md divided by the rates measured here at B = 1 on the experiment's")
+    print("own net and sequences)")
+    print(f"{'experiment':<27} {'weights':>7} {'network-steps':>13} {'NumPy µs/step':>13} {'fast µs/step':>12}"
+          f" {'NumPy':>9} {'FastLSTM':>9}")
+    fast_rates = []
+    for name, work, arch, task, update in paper:
+        config = ARCHITECTURES[arch]
+        rng = np.random.default_rng(SEED)
+        batches = [task.sample(rng, 1) for _ in range(4)]
+        short = min_time / (3 if "1000" in name else 1)
+        r_np = rate(learner_step(LSTM(config, update=update), 1), batches[:2], short / 2, rounds=1)
+        r_fast = rate(learner_step(FastLSTM(config, update=update), 1), batches, short)
+        fast_rates.append(r_fast)
+        print(f"{name:<27} {LSTM(config).n_params:>7} {work:>13.3g} {1e6 / r_np:>13.2f} {1e6 / r_fast:>12.3f}"
+              f" {fmt(work / r_np):>9} {fmt(work / r_fast):>9}")
+    whole = 3.5e10
+    typical = statistics.median(fast_rates)
+    print(f"{'whole paper (trial counts)':<27} {'':>7} {whole:>13.3g} {'':>13} {1e6 / typical:>12.3f}"
+          f" {'':>9} {fmt(whole / typical):>9}")
+    print("  (whole paper: at the median FastLSTM rate above, one core; trials batched B > 1 over the cores"
+          " divide it by up to the number of free cores)")
+    print()
+    print(f"benchmark wall time {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def fmt(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

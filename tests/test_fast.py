@@ -1,0 +1,161 @@
+"""The compiled fast path gives the reference's numbers: outputs, loss, gradient and updated
+weights of `FastLSTM` against `LSTM` + `gradients.truncated`, and whole training runs."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from lstm97 import backend, gradients, tasks, train
+from lstm97.experiments import ARCHITECTURES
+from lstm97.fast import CPUOnly, FastLSTM
+from lstm97.lstm import LSTM, LSTMConfig
+from lstm97.tasks.base import Batch
+
+RTOL, ATOL = 1e-10, 1e-13
+
+NETS = {
+    "F, 2 blocks of 2, all biased": LSTMConfig(3, 2, blocks=2, cells=2, bias="all", init_range=0.8),
+    "F, 3 blocks of 1, gates biased": LSTMConfig(3, 2, blocks=3, cells=1, bias="gates", init_range=0.8),
+    "F, 1 block of 3, hidden biased": LSTMConfig(3, 1, blocks=1, cells=3, bias="hidden", init_range=0.8),
+    "F, no output gates, no bias": LSTMConfig(3, 2, blocks=2, cells=1, output_gates=False, bias="none", init_range=0.8),
+    "F, g1 and id, 2 blocks of 3, gates biased": LSTMConfig(4, 2, blocks=2, cells=3, bias="gates", g="g1", h="id",
+                                                            init_range=0.8),
+    "B, 2a-style (g1, id)": LSTMConfig(3, 3, connectivity="B", output_gates=False, bias="none", g="g1", h="id",
+                                       init_range=0.8),
+    "B, 2 blocks of 2, gated, all biased": LSTMConfig(3, 2, blocks=2, cells=2, connectivity="B", bias="all",
+                                                      init_range=0.8),
+    "B, 2 blocks of 2, no output gates, hidden biased": LSTMConfig(4, 2, blocks=2, cells=2, connectivity="B",
+                                                                   output_gates=False, bias="hidden", init_range=0.8),
+}
+
+
+def padded_batch(rng, n_in, n_out, onehot, lengths=(9, 6, 4), every_step=True):
+    """Sequences of different lengths padded to the longest; targets at random steps (and
+    always at each sequence's last step), inputs zero (dense) or -1 (symbols) past the ends."""
+    lengths = np.array(lengths)
+    B, T = len(lengths), int(lengths.max())
+    inside = np.arange(T)[None, :] < lengths[:, None]
+    mask = inside & (rng.random((B, T)) < 0.5) if every_step else np.zeros((B, T), bool)
+    mask[np.arange(B), lengths - 1] = True
+    y = rng.uniform(size=(B, T, n_out)) * mask[..., None]
+    if onehot:
+        return Batch(y=y, mask=mask, lengths=lengths, n_in=n_in,
+                     symbols=np.where(inside, rng.integers(0, n_in, (B, T)), -1))
+    x = rng.normal(size=(B, T, n_in)) * inside[..., None]
+    x[0, -1, 0] = 0.0  # an exact zero inside a sequence
+    return Batch(y=y, mask=mask, lengths=lengths, n_in=n_in, values=x)
+
+
+def close(a, b):
+    return np.allclose(a, b, rtol=RTOL, atol=ATOL)
+
+
+def case(config, onehot, seed=0, lengths=(9, 6, 4)):
+    rng = np.random.default_rng(seed)
+    net = LSTM(config)
+    theta = net.init(rng, len(lengths))
+    return net, theta, padded_batch(rng, config.n_in, config.n_out, onehot, lengths)
+
+
+@pytest.mark.parametrize("onehot", [False, True], ids=["dense", "one-hot"])
+@pytest.mark.parametrize("name", list(NETS))
+def test_forward_loss_and_gradient_match_the_reference(name, onehot):
+    net, theta, batch = case(NETS[name], onehot)
+    fast = FastLSTM(net.config)
+    assert fast.layout.slices == net.layout.slices and fast.n_params == net.n_params
+    l1, g1, y1 = gradients.truncated(net, theta, batch)
+    l2, g2, y2 = fast.truncated(theta, batch)
+    assert close(l1, l2) and close(y1, y2) and close(g1, g2), np.abs(g1 - g2).max()
+    assert np.abs(g1).max() > 1e-3, "the case must exercise the gradient"
+    assert close(net.forward(theta, batch.x)[1], fast.forward(theta, batch.x)[1])
+    if onehot:  # the symbols themselves, without building the one-hot array
+        assert close(y1, fast.forward(theta, batch.symbols)[1])
+
+
+@pytest.mark.parametrize("onehot", [False, True], ids=["dense", "one-hot"])
+@pytest.mark.parametrize("update", ["sequence", "step"])
+@pytest.mark.parametrize("name", list(NETS))
+def test_training_step_matches_the_reference(name, update, onehot):
+    net, theta, batch = case(NETS[name], onehot, seed=1)
+    net = LSTM(net.config, update=update)
+    fast = FastLSTM(net.config, update=update)
+    t1, l1, y1 = net.train_step(theta, batch, lr=0.7)
+    t2, l2, y2 = fast.train_step(theta, batch, lr=0.7)
+    assert close(t1, t2) and close(l1, l2) and close(y1, y2), np.abs(t1 - t2).max()
+    assert not np.allclose(t2, theta) and np.array_equal(theta, net.init(np.random.default_rng(1), 3))
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_every_architecture_of_table_10(name):
+    """The paper's nets, 2c's 1004 locally coded inputs included, one-hot and dense."""
+    config = ARCHITECTURES[name]
+    for update in ("sequence", "step"):
+        for onehot in (True, False):
+            net, theta, batch = case(config, onehot, seed=2, lengths=(7, 5))
+            net, fast = LSTM(config, update=update), FastLSTM(config, update=update)
+            t1, l1, y1 = net.train_step(theta, batch, lr=0.5)
+            t2, l2, y2 = fast.train_step(theta, batch, lr=0.5)
+            assert close(t1, t2) and close(l1, l2) and close(y1, y2), (update, onehot)
+
+
+def test_one_network_and_a_single_step():
+    config = NETS["F, 2 blocks of 2, all biased"]
+    net, theta, batch = case(config, False, lengths=(1,))
+    fast = FastLSTM(config)
+    for lr in (None, 0.3):
+        for a, b in zip(gradients.truncated(net, theta[:1], batch, lr=lr), fast.truncated(theta[:1], batch, lr=lr)):
+            assert close(a, b)
+
+
+def test_serial_and_parallel_kernels_agree():
+    config = NETS["F, 1 block of 3, hidden biased"]
+    _, theta, batch = case(config, True)
+    a = FastLSTM(config, parallel=False).truncated(theta, batch)
+    b = FastLSTM(config, parallel=True).truncated(theta, batch)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
+def test_inputs_are_checked():
+    config = NETS["F, 2 blocks of 2, all biased"]
+    _, theta, batch = case(config, True)
+    fast = FastLSTM(config)
+    with pytest.raises(ValueError, match="symbols must lie in"):
+        fast.forward(theta, batch.symbols + config.n_in)
+    with pytest.raises(ValueError, match="theta must have shape"):
+        fast.forward(theta[:, :-1], batch.symbols)
+    with pytest.raises(ValueError, match="inputs must have shape"):
+        fast.forward(theta, batch.x[:, :, :-1])
+    with pytest.raises(TypeError, match="needs NumPy arrays"):
+        fast.forward(theta.tolist(), batch.x)
+
+
+def test_cupy_backend_is_refused_with_the_fix(monkeypatch):
+    config = NETS["F, 2 blocks of 2, all biased"]
+    _, theta, batch = case(config, True)
+    monkeypatch.setattr(backend, "name", lambda: "cupy")
+    with pytest.raises(CPUOnly, match=r"backend.use\('numpy'\)"):
+        FastLSTM(config).train_step(theta, batch, 0.1)
+
+
+def compare_runs(make, task, **params):
+    ref = train.train(make(LSTM), task, progress=False, **params)
+    fast = train.train(make(FastLSTM), task, progress=False, **params)
+    assert fast.solved_after == ref.solved_after
+    assert fast.sequences == ref.sequences
+    for field in ("test_loss", "train_error"):
+        assert np.allclose(getattr(fast, field), getattr(ref, field), rtol=1e-9, atol=1e-14), field
+    assert np.allclose(fast.weights, ref.weights, rtol=1e-9, atol=1e-12)
+    return ref
+
+
+def test_same_training_trajectory_on_the_adding_problem():
+    ref = compare_runs(lambda L: L(ARCHITECTURES["4-1"]), tasks.make("4", T=20), lr=0.5, trials=2,
+                       max_sequences=300, seed=3, eval_every=50, test_size=16, stop=train.Recent(0.05, window=50))
+    assert ref.test_loss[-1] != ref.test_loss[0]
+
+
+def test_same_training_trajectory_on_2a_with_online_updates():
+    config = dataclasses.replace(ARCHITECTURES["2a"], n_in=6, n_out=6)
+    ref = compare_runs(lambda L: L(config, update="step"), tasks.make("2a", p=5), lr=4.0, trials=3,
+                       max_sequences=400, seed=1, eval_every=50, test_size=20)
+    assert all(s is not None for s in ref.solved_after), "the trials must solve, so solved_after is compared"
