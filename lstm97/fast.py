@@ -52,8 +52,9 @@ def _sigmoid(x):
 
 
 @njit(cache=True, fastmath=False)
-def _run_one(b, theta, xs, sym, onehot, d, m, dims, mode, lr, ys, loss, out):
+def _run_one(b, theta, xs, sym, onehot, d, m, dims, mode, lrs, ys, loss, out):
     """Network b over its whole sequence; see the module docstring. Writes ys[b], loss[b], out[b]."""
+    lr = lrs[b]  # each network its own learning rate: sweeps run as one batch
     n_in, n_out, C, S = dims[N_IN], dims[N_OUT], dims[BLOCKS], dims[CELLS]
     nh, n_src, n_zc, n_zg, n_o = dims[N_HIDDEN], dims[N_SRC], dims[N_ZC], dims[N_ZG], dims[N_O]
     conn_f, out_gates, out_bias = dims[CONN_F] == 1, dims[OUT_GATES] == 1, dims[OUT_BIAS] == 1
@@ -274,16 +275,16 @@ def _run_one(b, theta, xs, sym, onehot, d, m, dims, mode, lr, ys, loss, out):
 
 
 @njit(cache=True, fastmath=False, parallel=True)
-def _run_parallel(theta, xs, sym, onehot, d, m, dims, mode, lr, ys, loss, out):
+def _run_parallel(theta, xs, sym, onehot, d, m, dims, mode, lrs, ys, loss, out):
     for b in prange(theta.shape[0]):
         # prange counts in uint64: cast, so that both drivers share one compiled _run_one
-        _run_one(np.int64(b), theta, xs, sym, onehot, d, m, dims, mode, lr, ys, loss, out)
+        _run_one(np.int64(b), theta, xs, sym, onehot, d, m, dims, mode, lrs, ys, loss, out)
 
 
 @njit(cache=True, fastmath=False)
-def _run_serial(theta, xs, sym, onehot, d, m, dims, mode, lr, ys, loss, out):
+def _run_serial(theta, xs, sym, onehot, d, m, dims, mode, lrs, ys, loss, out):
     for b in range(theta.shape[0]):
-        _run_one(b, theta, xs, sym, onehot, d, m, dims, mode, lr, ys, loss, out)
+        _run_one(b, theta, xs, sym, onehot, d, m, dims, mode, lrs, ys, loss, out)
 
 
 _NO_X = np.zeros((1, 1, 1))
@@ -342,7 +343,7 @@ class FastLSTM:
 
     # ------------------------------------------------------------------ calling the kernel
 
-    def _run(self, theta, inputs, batch, mode: int, lr: float):
+    def _run(self, theta, inputs, batch, mode: int, lr):
         if backend.name() != "numpy":
             raise CPUOnly(
                 "FastLSTM runs on the CPU with NumPy arrays, but the active backend is cupy. Use "
@@ -377,7 +378,8 @@ class FastLSTM:
         ys, loss = np.empty((B, T, c.n_out)), np.zeros(B)
         out = np.empty_like(theta) if mode != FORWARD else theta  # untouched in forward mode
         kernel = _run_parallel if (self.parallel and B > 1) else _run_serial
-        kernel(theta, xs, sym, onehot, d, m, self._dims, mode, float(lr), ys, loss, out)
+        lrs = np.broadcast_to(np.asarray(lr, dtype=np.float64).reshape(-1), (B,)).copy()  # a rate per network
+        kernel(theta, xs, sym, onehot, d, m, self._dims, mode, lrs, ys, loss, out)
         return loss, out, ys
 
     @staticmethod

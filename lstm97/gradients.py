@@ -14,6 +14,7 @@ computes exactly that by BPTT, and the tests check that both agree.
 from __future__ import annotations
 
 from . import backend
+from .params import per_network
 
 
 def _data(batch):
@@ -66,7 +67,7 @@ def truncated(net, theta, batch, lr: float | None = None):
         g["W_in"][...] += (e_s[:, :, None] * trace_in).reshape(B, c.blocks, c.cells, -1).sum(axis=2)  # eq. (26)
         if lr is not None:
             for name, block in g.items():
-                p[name][...] -= lr * block
+                p[name][...] -= per_network(lr, block)
     return loss, (theta if lr is not None else grad), ys
 
 

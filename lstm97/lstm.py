@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import backend
-from .params import Layout
+from .params import Layout, per_network
 from .squash import SQUASH
 from .squash import f as logistic
 
@@ -199,7 +199,7 @@ class LSTM:
             loss, theta, y = truncated(self, theta, batch, lr=lr)
             return theta, loss, y
         loss, grad, y = truncated(self, theta, batch)
-        return theta - lr * grad, loss, y
+        return theta - per_network(lr, grad), loss, y
 
 
 @dataclass

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from . import backend
+
 
 class Layout:
     """Named blocks of a flat parameter vector: ``Layout([("W", (3, 4)), ("b", (3,))])``."""
@@ -36,3 +38,10 @@ class Layout:
     def __repr__(self) -> str:
         blocks = ", ".join(f"{n}{list(s)}" for n, s in self.shapes.items())
         return f"Layout({blocks}; {self.size} parameters)"
+
+
+def per_network(lr, a):
+    """lr * a, where lr is one learning rate or one per network (the leading axis of a): a sweep
+    over learning rates runs as one batch."""
+    lr = backend.xp().asarray(lr, dtype=float)
+    return lr.reshape(lr.shape + (1,) * (a.ndim - lr.ndim)) * a

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .params import Layout
+from .params import Layout, per_network
 
 
 def logistic(x):
@@ -187,13 +187,14 @@ class RNN:
                 step["b_h"][...] += G[:, :, I + H]
             if lr is not None:
                 for name, block in step.items():
-                    p[name][...] -= lr * block
+                    p[name][...] -= per_network(lr, block)
         return loss, (theta if lr is not None else grad), ys
 
     # ------------------------------------------------------------------ learning
 
-    def train_step(self, theta, batch, lr: float):
-        """One training sequence per network: (new theta, loss (B,), outputs).
+    def train_step(self, theta, batch, lr):
+        """One training sequence per network: (new theta, loss (B,), outputs); `lr` is one
+        learning rate or one per network.
 
         BPTT changes the weights at the end of each sequence; RTRL changes them after every step.
         """
@@ -201,4 +202,4 @@ class RNN:
             loss, theta, y = self.rtrl(theta, batch, lr=lr)
             return theta, loss, y
         loss, grad, y = self.bptt(theta, batch)
-        return theta - lr * grad, loss, y
+        return theta - per_network(lr, grad), loss, y

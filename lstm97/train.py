@@ -145,7 +145,7 @@ class Run:
 
     learner: str
     task: str
-    lr: float
+    lr: float | list   # one learning rate, or one per trial (a sweep)
     trials: int
     seed: int
     max_sequences: int
@@ -209,6 +209,7 @@ def evaluate(learner, theta, task: Task, tests: list[Batch]):
 def save_checkpoint(path: str, state: dict, theta) -> None:
     """Write a checkpoint atomically: a crash mid-write leaves the previous one intact."""
     tmp = f"{path}.tmp"
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(tmp, "wb") as f:
         np.savez(f, theta=backend.to_host(theta), state=np.array(json.dumps(state)))
         f.flush()
@@ -227,6 +228,7 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
           checkpoint_every: float = 60.0, resume: bool = False) -> Run:
     """Train `trials` independent networks online, one sequence per network per iteration.
 
+    `lr` is one learning rate, or one per trial: a sweep over learning rates is one batched run.
     `learner` provides `name`, `init(rng, n)`, `forward(theta, x)` and `train_step(theta,
     batch, lr)`; `RNN` (chapter 2) and `LSTM` (chapters 4–6) are two. `stop` is the stopping
     rule, `TestSet()` (ST1) by default. `on_evaluation(seen, theta)`, if given, is called at
@@ -243,8 +245,10 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
                     ("test_size", test_size)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if not lr > 0:
-        raise ValueError(f"the learning rate must be positive, got {lr!r}")
+    rates = np.asarray(lr, dtype=float)
+    if rates.ndim > 1 or (rates.ndim == 1 and len(rates) != trials) or not (rates > 0).all():
+        raise ValueError(f"the learning rate must be positive, one number or one per trial ({trials}), got {lr!r}")
+    lr = float(rates) if rates.ndim == 0 else rates
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path")
     started = time.perf_counter()
@@ -252,7 +256,7 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
     theta = backend.to_device(np.concatenate([learner.init(r[0], 1) for r in rngs]))
     streams = [Stream(task, r[1]) for r in rngs]
     tests = [task.sample(r[2], test_size) for r in rngs]
-    run = Run(learner=learner.name, task=repr(task), lr=float(lr), trials=trials, seed=seed,
+    run = Run(learner=learner.name, task=repr(task), lr=rates.tolist(), trials=trials, seed=seed,
               max_sequences=max_sequences, eval_every=eval_every, test_size=test_size, stop=repr(stop),
               scale=scale.current(), backend=backend.name(), solved_after=[None] * trials)
     stop.start(trials)
@@ -294,7 +298,7 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
             if not finite.all():
                 raise FloatingPointError(f"training diverged: trial(s) {np.flatnonzero(~finite).tolist()} "
                                          f"reached non-finite weights or error at sequence {seen} "
-                                         f"(learning rate {lr}); try a smaller one")
+                                         f"(learning rate {run.lr}); try a smaller one")
             sq_err, _ = sequence_errors(y, batch)
             errors.append(sq_err)
             mark(stop.on_sequence(task.correct(y, batch), sq_err), seen)

@@ -147,7 +147,7 @@ def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path):
                            progress=False, **kw)
 
     whole = run()
-    ckpt = str(tmp_path / "run.ckpt")
+    ckpt = str(tmp_path / "not-yet-made" / "run.ckpt")  # the folder is made when needed
 
     def crash_at_250(seen, theta):
         if seen == 250:
@@ -165,3 +165,28 @@ def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path):
         train.train(LSTM(ARCHITECTURES["4-1"]), tasks.make("4", T=20), lr=0.1, trials=2, max_sequences=400,
                     seed=3, eval_every=50, test_size=16, stop=train.Recent(0.01, window=100), progress=False,
                     checkpoint=ckpt, resume=True)
+
+
+@pytest.mark.parametrize("kind", ["rnn-bptt", "rnn-rtrl", "lstm-step", "fast-step", "fast-sequence"])
+def test_a_sweep_over_learning_rates_is_one_batch(kind):
+    import dataclasses
+
+    from lstm97.experiments import ARCHITECTURES
+    from lstm97.fast import FastLSTM
+    from lstm97.lstm import LSTM
+
+    cfg = dataclasses.replace(ARCHITECTURES["2a"], n_in=6, n_out=6)
+    make = {"rnn-bptt": lambda: RNN(6, 3, 6, bias=False), "rnn-rtrl": lambda: RNN(6, 3, 6, bias=False, algorithm="rtrl"),
+            "lstm-step": lambda: LSTM(cfg, update="step"), "fast-step": lambda: FastLSTM(cfg, update="step"),
+            "fast-sequence": lambda: FastLSTM(cfg)}[kind]
+
+    def run(lr):
+        return train.train(make(), tasks.make("2a", p=5), lr=lr, trials=2, max_sequences=300, seed=4,
+                           eval_every=100, test_size=10, stop_when_solved=False, progress=False)
+
+    sweep, fast, slow = run([4.0, 1.0]), run(4.0), run(1.0)
+    assert sweep.lr == [4.0, 1.0]
+    assert np.allclose(sweep.weights[0], fast.weights[0]) and np.allclose(sweep.weights[1], slow.weights[1])
+    assert not np.allclose(fast.weights[1], slow.weights[1])
+    with pytest.raises(ValueError, match="one per trial"):
+        run([1.0, 2.0, 3.0])
