@@ -59,7 +59,8 @@ ARCHITECTURES: dict[str, LSTMConfig] = {
 class Protocol:
     """One configuration of one experiment as the paper ran it.
 
-    `stop` is a stopping rule from `lstm97.train`; `update` is when weights change ("step" where
+    `stop` is a stopping rule from `lstm97.train` (`train` resets its state at every run);
+    `update` is when weights change ("step" where
     targets come at every step — the paper does not say, spec decision 5); `paper` holds the
     paper's reported result for this row, quoted for comparison.
     """
@@ -78,7 +79,7 @@ class Protocol:
     paper: dict = field(default_factory=dict)
 
     def config(self) -> LSTMConfig:
-        """The architecture, with the input size the task's parameters imply (Exp. 2a/2b, 2c)."""
+        """The architecture of this row of Table 10."""
         return ARCHITECTURES[self.architecture]
 
     def make_task(self):
