@@ -45,6 +45,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="result file (default results/<scale>/<experiment>-seed<seed>.json)")
     run.add_argument("--checkpoint-every", type=float, default=300.0, help="seconds between checkpoints")
     run.add_argument("--resume", action="store_true", help="go on from the checkpoint beside --out")
+    run.add_argument("--max-minutes", type=float, default=None,
+                     help="stop after this long, keeping the checkpoint (exit code 3); go on later with --resume")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -99,7 +101,12 @@ def main(argv=None) -> int:
     run = train.train(learner, protocol.make_task(), lr=protocol.lr, trials=trials, max_sequences=budget,
                       seed=args.seed, eval_every=eval_every, test_size=protocol.test_size, stop=protocol.stop,
                       progress=not args.quiet, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every,
-                      resume=args.resume)
+                      resume=args.resume, time_limit=None if args.max_minutes is None else 60 * args.max_minutes)
+    if not run.finished:
+        print(f"{protocol.name}: stopped after {args.max_minutes:g} min at {run.sequences[-1]:,} sequences "
+              f"({int(run.solved.sum())}/{trials} solved); the checkpoint {checkpoint} goes on with --resume",
+              file=sys.stderr)
+        return 3
     results.write(out, results.record(protocol, run, engine))
     if os.path.exists(checkpoint):
         os.remove(checkpoint)

@@ -126,11 +126,10 @@ class Recent:
         return None
 
     def state(self) -> dict:
-        return {"correct": self.correct.tolist(), "error": self.error.tolist(), "n": self.n}
+        return {"correct": self.correct, "error": self.error, "n": np.array(self.n)}
 
     def restore(self, state: dict):
-        self.correct = np.array(state["correct"], dtype=bool)
-        self.error, self.n = np.array(state["error"]), state["n"]
+        self.correct, self.error, self.n = state["correct"].astype(bool), state["error"], int(state["n"])
 
     def __repr__(self) -> str:
         name = "ST3" + (f"({self.beta:g})" if self.beta is not None else "")
@@ -161,6 +160,7 @@ class Run:
                                                        # sequences since the previous evaluation
     solved_after: list = field(default_factory=list)   # [trial] sequences until solved, None if never
     wall_time: float = 0.0
+    finished: bool = True  # False when stopped by `time_limit`: go on from the checkpoint
     weights: np.ndarray | None = field(default=None, repr=False)  # final weights (trials, P), host
 
     @property
@@ -206,26 +206,30 @@ def evaluate(learner, theta, task: Task, tests: list[Batch]):
     return loss.reshape(B, S).mean(axis=1), (~ok).reshape(B, S).sum(axis=1), abs_err.reshape(B, S).mean(axis=1)
 
 
-def save_checkpoint(path: str, state: dict, theta) -> None:
-    """Write a checkpoint atomically: a crash mid-write leaves the previous one intact."""
+def save_checkpoint(path: str, state: dict, theta, arrays: dict) -> None:
+    """Write a checkpoint atomically: a crash mid-write leaves the previous one intact. `state`
+    is plain data (JSON), `arrays` named NumPy arrays (the stopping rule's memory)."""
     tmp = f"{path}.tmp"
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(tmp, "wb") as f:
-        np.savez(f, theta=backend.to_host(theta), state=np.array(json.dumps(state)))
+        np.savez_compressed(f, theta=backend.to_host(theta), state=np.array(json.dumps(state)),
+                            **{f"array_{k}": v for k, v in arrays.items()})
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: str) -> tuple[dict, np.ndarray]:
+def load_checkpoint(path: str) -> tuple[dict, np.ndarray, dict]:
+    """(state, weights, arrays) of a checkpoint written by `save_checkpoint`."""
     with np.load(path) as f:
-        return json.loads(str(f["state"])), f["theta"]
+        arrays = {k[len("array_"):]: f[k] for k in f.files if k.startswith("array_")}
+        return json.loads(str(f["state"])), f["theta"], arrays
 
 
 def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, seed: int = 0,
           eval_every: int = 100, test_size: int = 256, stop=None, stop_when_solved: bool = True,
           progress: bool = True, on_evaluation=None, checkpoint: str | None = None,
-          checkpoint_every: float = 60.0, resume: bool = False) -> Run:
+          checkpoint_every: float = 60.0, resume: bool = False, time_limit: float | None = None) -> Run:
     """Train `trials` independent networks online, one sequence per network per iteration.
 
     `lr` is one learning rate, or one per trial: a sweep over learning rates is one batched run.
@@ -236,7 +240,9 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
 
     With `checkpoint` (a file path), the whole state of the run is written there at the first
     evaluation after every `checkpoint_every` seconds; with `resume=True` a run starts from that
-    file if it exists, and ends exactly as if it had never stopped.
+    file if it exists, and ends exactly as if it had never stopped. With `time_limit` (seconds)
+    the run stops at the first evaluation past it, writes its checkpoint and returns a `Run` with
+    `finished = False`: a long run split over sittings.
 
     Returns a `Run`, with the final weights in `run.weights`.
     """
@@ -264,7 +270,7 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
     identity = {k: getattr(run, k) for k in ("learner", "task", "lr", "trials", "seed", "max_sequences",
                                               "eval_every", "test_size", "stop")}
     if resume and os.path.exists(checkpoint):
-        state, saved = load_checkpoint(checkpoint)
+        state, saved, arrays = load_checkpoint(checkpoint)
         if state["identity"] != identity:
             diff = {k: (state["identity"].get(k), v) for k, v in identity.items() if state["identity"].get(k) != v}
             raise ValueError(f"checkpoint {checkpoint} belongs to a different run: (saved, now) = {diff}")
@@ -273,7 +279,7 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
             setattr(run, k, state["run"][k])
         for stream, st in zip(streams, state["streams"]):
             stream.restore(st)
-        stop.restore(state["stop"])
+        stop.restore(arrays)
 
     def mark(solved, seen):
         for k in np.flatnonzero(solved if solved is not None else []):
@@ -312,12 +318,16 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
             on_evaluation(seen, theta)
         bar.update(seen - bar.n)
         bar.set_postfix(solved=f"{int(run.solved.sum())}/{trials}", loss=f"{loss.mean():.3g}", refresh=False)
-        if checkpoint is not None and time.perf_counter() - last_saved >= checkpoint_every:
+        out_of_time = time_limit is not None and time.perf_counter() - started >= time_limit
+        if checkpoint is not None and (out_of_time or time.perf_counter() - last_saved >= checkpoint_every):
             run.wall_time = earlier + time.perf_counter() - started
             state = {"identity": identity, "seen": seen, "run": run.as_dict(),
-                     "streams": [st.state() for st in streams], "stop": stop.state()}
-            save_checkpoint(checkpoint, state, theta)
+                     "streams": [st.state() for st in streams]}
+            save_checkpoint(checkpoint, state, theta, stop.state())
             last_saved = time.perf_counter()
+        if out_of_time and seen < max_sequences and not (stop_when_solved and run.solved.all()):
+            run.finished = False
+            break
     bar.close()
     run.weights = backend.to_host(theta)
     run.wall_time = earlier + time.perf_counter() - started

@@ -90,3 +90,17 @@ def test_status_lists_every_protocol_with_an_estimate():
 
     est = results.estimate(experiments.get("4-1"))
     assert abs(est / (10 * 74_000 * 105) - 1) < 0.02, "trials x sequences x mean length (T..1.1T)"
+
+
+def test_a_time_limit_keeps_the_checkpoint_and_resume_finishes(tmp_path):
+    out = tmp_path / "limited.json"
+    args = ["run", "4-1", "--scale", "ci", "--trials", "2", "--max-sequences", "600", "--eval-every", "20",
+            "--engine", "reference", "--quiet", "--seed", "5", "--out", str(out)]
+    first = cli(*args, "--max-minutes", "0.0001")
+    assert first.returncode == 3 and "--resume" in first.stderr
+    assert os.path.exists(str(out) + ".ckpt") and not out.exists()
+    done = cli(*args, "--resume")
+    assert done.returncode == 0, done.stderr
+    whole = tmp_path / "whole.json"
+    assert cli(*args[:-1], str(whole)).returncode == 0
+    assert read(out) == read(whole)

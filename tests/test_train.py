@@ -155,7 +155,7 @@ def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path):
 
     with pytest.raises(Crash):
         run(checkpoint=ckpt, checkpoint_every=0.0, on_evaluation=crash_at_250)
-    state, _ = train.load_checkpoint(ckpt)
+    state, _, _ = train.load_checkpoint(ckpt)
     assert state["seen"] == 200, "the last checkpoint before the crash"
     resumed = run(checkpoint=ckpt, checkpoint_every=0.0, resume=True)
     assert resumed.test_loss == whole.test_loss and resumed.train_error == whole.train_error
