@@ -30,6 +30,7 @@ import time
 import numpy as np
 
 from lstm97 import tasks
+from lstm97.results import duration
 from lstm97.experiments import ARCHITECTURES
 from lstm97.lstm import LSTM
 
@@ -203,24 +204,16 @@ def main(argv=None) -> int:
         r_fast = rate(learner_step(FastLSTM(config, update=update), 1), batches, short)
         fast_rates.append(r_fast)
         print(f"{name:<27} {LSTM(config).n_params:>7} {work:>13.3g} {1e6 / r_np:>13.2f} {1e6 / r_fast:>12.3f}"
-              f" {fmt(work / r_np):>9} {fmt(work / r_fast):>9}")
+              f" {duration(work / r_np):>9} {duration(work / r_fast):>9}")
     whole = 3.5e10
     typical = statistics.median(fast_rates)
     print(f"{'whole paper (trial counts)':<27} {'':>7} {whole:>13.3g} {'':>13} {1e6 / typical:>12.3f}"
-          f" {'':>9} {fmt(whole / typical):>9}")
+          f" {'':>9} {duration(whole / typical):>9}")
     print("  (whole paper: at the median FastLSTM rate above, one core; trials batched B > 1 over the cores"
           " divide it by up to the number of free cores)")
     print()
     print(f"benchmark wall time {time.perf_counter() - started:.0f} s")
     return 0
-
-
-def fmt(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 if __name__ == "__main__":

@@ -51,6 +51,18 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@njit(cache=True, fastmath=False, inline="always")
+def _net(W, r, act_i, act_v, na, n_in, zt, n_tail):
+    """Net input of the unit whose weights start at W[r]: the active inputs (index act_i, value
+    act_v), then the tail of the source vector z (recurrent units and bias)."""
+    a = 0.0
+    for q in range(na):
+        a += W[r + act_i[q]] * act_v[q]
+    for i in range(n_tail):
+        a += W[r + n_in + i] * zt[i]
+    return a
+
+
 @njit(cache=True, fastmath=False)
 def _run_one(b, theta, xs, sym, onehot, d, m, dims, mode, lrs, ys, loss, out):
     """Network b over its whole sequence; see the module docstring. Writes ys[b], loss[b], out[b]."""
@@ -114,34 +126,16 @@ def _run_one(b, theta, xs, sym, onehot, d, m, dims, mode, lrs, ys, loss, out):
 
         # ---- forward pass, eqs. (7)-(9)
         for c in range(nc):
-            r = oc + c * n_zc
-            a = 0.0
-            for q in range(na):
-                a += W[r + act_i[q]] * act_v[q]
-            for j in range(nct):
-                a += W[r + n_in + j] * zt[j]
-            e = _sigmoid(a)
+            e = _sigmoid(_net(W, oc + c * n_zc, act_i, act_v, na, n_in, zt, nct))
             if g_kind == 0:
                 g[c], dg[c] = 4.0 * e - 2.0, 4.0 * e * (1.0 - e)
             else:
                 g[c], dg[c] = e, e * (1.0 - e)
         for j in range(C):
-            r = oi + j * n_zg
-            a = 0.0
-            for q in range(na):
-                a += W[r + act_i[q]] * act_v[q]
-            for i in range(ngt):
-                a += W[r + n_in + i] * zt[i]
-            e = _sigmoid(a)
+            e = _sigmoid(_net(W, oi + j * n_zg, act_i, act_v, na, n_in, zt, ngt))
             y_in[j], df_in[j] = e, e * (1.0 - e)
             if out_gates:
-                r = oo + j * n_zg
-                a = 0.0
-                for q in range(na):
-                    a += W[r + act_i[q]] * act_v[q]
-                for i in range(ngt):
-                    a += W[r + n_in + i] * zt[i]
-                e = _sigmoid(a)
+                e = _sigmoid(_net(W, oo + j * n_zg, act_i, act_v, na, n_in, zt, ngt))
                 y_out[j], df_out[j] = e, e * (1.0 - e)
         for c in range(nc):
             j = c // S
