@@ -105,6 +105,13 @@ def status_table(protocols, rate: float, scale_name: str = "paper") -> str:
             r = found[-1]["result"]
             ours = (f"{r['solved']}/{r['trials']} solved" + (f", median {r['median_after']:,.0f}" if r["solved"] else "")
                     + f" ({found[-1]['protocol']['engine']}, {r['wall_time'] / 60:.1f} min)")
+        elif ckpts := sorted(Path(ROOT, "results", scale_name).glob(f"{p.name}-seed*.json.ckpt")):
+            from .train import load_checkpoint
+
+            state, _, _ = load_checkpoint(str(ckpts[-1]))
+            so_far = summary(state["run"]["solved_after"])
+            ours = (f"in progress: {so_far['solved']}/{so_far['trials']} solved after {state['seen']:,} sequences "
+                    f"(checkpoint; --resume)")
         else:
             ours = "pending"
         steps = estimate(p)
