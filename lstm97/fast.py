@@ -315,6 +315,8 @@ class FastLSTM:
     per call at B = 10): pass `parallel=False`, or set OMP_WAIT_POLICY=passive.
     """
 
+    takes_symbols = True  # forward() accepts the symbols of a locally coded task (see below)
+
     def __init__(self, config: LSTMConfig, update: str = "sequence", parallel: bool = True):
         self.reference = LSTM(config, update)   # topology, layout and init come from here
         self.config, self.update, self.layout = config, update, self.reference.layout

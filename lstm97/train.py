@@ -190,20 +190,27 @@ def sequence_errors(y, batch: Batch, target=None):
             backend.to_host(xp.abs(diff).sum(axis=(1, 2)) / n))
 
 
-def evaluate(learner, theta, task: Task, tests: list[Batch]):
+def evaluate(learner, theta, task: Task, tests: list[Batch], chunk: int = 256):
     """Mean test loss, number of sequences wrong and mean absolute error (against the task's
-    reference: the noise-free targets of 3c) of each network on its own test set: (B,) arrays."""
+    reference: the noise-free targets of 3c) of each network on its own test set: (B,) arrays.
+
+    Each network runs over its test set in chunks of `chunk` sequences, so memory stays small
+    for large test sets (10,000 sequences in Exp. 2) and large nets."""
     xp = backend.xp()
-    S = len(tests[0])
-    batch = stack(tests)
-    rep = xp.repeat(theta, S, axis=0)  # network b sees test sequences b*S .. b*S + S - 1
-    _, y = learner.forward(rep, backend.to_device(batch.x))
-    d, m = backend.to_device(batch.y), backend.to_device(batch.mask.astype(float))
-    loss = backend.to_host(0.5 * (m[:, :, None] * (y - d) ** 2).sum(axis=(1, 2)))
-    ok = task.correct(y, batch)
-    _, abs_err = sequence_errors(y, batch, task.reference(batch))
     B = theta.shape[0]
-    return loss.reshape(B, S).mean(axis=1), (~ok).reshape(B, S).sum(axis=1), abs_err.reshape(B, S).mean(axis=1)
+    loss, wrong, abs_err = np.zeros(B), np.zeros(B, dtype=int), np.zeros(B)
+    for b, test in enumerate(tests):
+        for start in range(0, len(test), chunk):
+            part = test.take(slice(start, start + chunk))
+            rep = xp.repeat(theta[b:b + 1], len(part), axis=0)
+            symbols = getattr(learner, "takes_symbols", False) and part.symbols is not None
+            _, y = learner.forward(rep, part.symbols if symbols else backend.to_device(part.x))
+            d, m = backend.to_device(part.y), backend.to_device(part.mask.astype(float))
+            loss[b] += float(backend.to_host(0.5 * (m[:, :, None] * (y - d) ** 2).sum()))
+            wrong[b] += int((~task.correct(y, part)).sum())
+            abs_err[b] += sequence_errors(y, part, task.reference(part))[1].sum()
+    S = len(tests[0])
+    return loss / S, wrong, abs_err / S
 
 
 def save_checkpoint(path: str, state: dict, theta, arrays: dict) -> None:
