@@ -17,11 +17,6 @@ from . import backend
 from .params import per_network
 
 
-def _data(batch):
-    return (backend.to_device(batch.x), backend.to_device(batch.y),
-            backend.to_device(batch.mask.astype(float)))
-
-
 def _block_sum(net, a):
     """Sum a per-cell quantity (B, blocks * cells) over each block's cells: (B, blocks)."""
     c = net.config
@@ -37,7 +32,7 @@ def truncated(net, theta, batch, lr: float | None = None):
     step instead (online), and the function returns (loss, new theta, outputs).
     """
     xp, c = backend.xp(), net.config
-    x, d, m = _data(batch)
+    x, d, m = batch.on_device()
     net._check(theta, x)
     theta = theta.copy()
     p = net.layout.views(theta)
@@ -76,7 +71,7 @@ def exact(net, theta, batch, truncate: bool = False):
     connection of the unrolled net: (loss (B,), grad (B, P), outputs). With `truncate=True` the
     recurrent sources of cells and gates are held constant, which gives the truncated gradient."""
     xp, c = backend.xp(), net.config
-    x, d, m = _data(batch)
+    x, d, m = batch.on_device()
     st, y = net.forward(theta, x)
     p = net.layout.views(theta)
     grad = xp.zeros_like(theta)

@@ -97,22 +97,17 @@ class RNN:
             net = net + xp.einsum("bkj,bj->bk", p["W_yx"], x)
         return net + p["b_y"] if self.bias else net
 
-    def _data(self, batch):
-        return (backend.to_device(batch.x), backend.to_device(batch.y),
-                backend.to_device(batch.mask.astype(float)))
-
     def loss(self, theta, batch):
         """L = 1/2 sum over target steps of the squared output error, per network: shape (B,)."""
-        x, d, m = self._data(batch)
-        _, y = self.forward(theta, x)
-        return 0.5 * (m[:, :, None] * (y - d) ** 2).sum(axis=(1, 2))
+        _, y = self.forward(theta, backend.to_device(batch.x))
+        return batch.loss(y)
 
     # ------------------------------------------------------------------ BPTT
 
     def bptt(self, theta, batch):
         """Exact gradient by back-propagation through time: (loss (B,), grad (B, P), outputs)."""
         xp = backend.xp()
-        x, d, m = self._data(batch)
+        x, d, m = batch.on_device()
         h, y = self.forward(theta, x)
         p = self.layout.views(theta)
         grad = xp.zeros_like(theta)
@@ -135,8 +130,7 @@ class RNN:
         g["W_hh"][...] = xp.einsum("bti,btj->bij", delta_h, h_prev)
         if self.bias:
             g["b_h"][...] = delta_h.sum(axis=1)
-        loss = 0.5 * (m[:, :, None] * (y - d) ** 2).sum(axis=(1, 2))
-        return loss, grad, y
+        return batch.loss(y), grad, y
 
     # ------------------------------------------------------------------ RTRL
 
@@ -148,7 +142,7 @@ class RNN:
         on under the new weights. Returns (loss, new theta, outputs) then.
         """
         xp = backend.xp()
-        x, d, m = self._data(batch)
+        x, d, m = batch.on_device()
         self._check(theta, x)
         theta = theta.copy()
         p = self.layout.views(theta)

@@ -205,8 +205,7 @@ def evaluate(learner, theta, task: Task, tests: list[Batch], chunk: int = 256):
             rep = xp.repeat(theta[b:b + 1], len(part), axis=0)
             symbols = getattr(learner, "takes_symbols", False) and part.symbols is not None
             _, y = learner.forward(rep, part.symbols if symbols else backend.to_device(part.x))
-            d, m = backend.to_device(part.y), backend.to_device(part.mask.astype(float))
-            loss[b] += float(backend.to_host(0.5 * (m[:, :, None] * (y - d) ** 2).sum()))
+            loss[b] += float(backend.to_host(part.loss(y).sum()))
             wrong[b] += int((~task.correct(y, part)).sum())
             abs_err[b] += sequence_errors(y, part, task.reference(part))[1].sum()
     S = len(tests[0])

@@ -47,6 +47,17 @@ class Batch:
             return self.values
         return one_hot(self.symbols, self.n_in)
 
+    def on_device(self):
+        """(inputs, targets, mask as 0/1 floats) on the active backend."""
+        return (backend.to_device(self.x), backend.to_device(self.y),
+                backend.to_device(self.mask.astype(float)))
+
+    def loss(self, outputs):
+        """Per sequence, 1/2 the squared output error summed over the steps with a target: (B,),
+        on the active backend (the loss every gradient of the book differentiates)."""
+        d, m = backend.to_device(self.y), backend.to_device(self.mask.astype(float))
+        return 0.5 * (m[:, :, None] * (outputs - d) ** 2).sum(axis=(1, 2))
+
     @property
     def end(self) -> np.ndarray:
         """Index of each sequence's last input step, shape (B,)."""
