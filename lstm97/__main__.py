@@ -107,7 +107,9 @@ def main(argv=None) -> int:
               f"({int(run.solved.sum())}/{trials} solved); the checkpoint {checkpoint} goes on with --resume",
               file=sys.stderr)
         return 3
-    results.write(out, results.record(protocol, run, engine))
+    extra = (train.extra_test(learner, protocol.make_task(), run.solved_weights, protocol.extra_test, args.seed)
+             if protocol.extra_test else None)
+    results.write(out, results.record(protocol, run, engine, extra))
     if os.path.exists(checkpoint):
         os.remove(checkpoint)
     s = results.summary(run.solved_after)

@@ -43,14 +43,25 @@ def summary(solved_after: list) -> dict:
     return out
 
 
-def record(protocol, run, engine: str) -> dict:
+def record(protocol, run, engine: str, extra=None) -> dict:
+    """The result file's content; `extra` is `train.extra_test`'s (fraction wrong, mean absolute
+    error) per trial, where the protocol has an extra test set."""
+    result = summary(run.solved_after) | {"wall_time": run.wall_time}
+    if extra is not None:
+        fraction, abs_err = (np.asarray(a, dtype=float) for a in extra)
+        solved = np.isfinite(fraction)
+        result |= {"extra_test": protocol.extra_test,
+                   "fraction_wrong": [None if np.isnan(f) else float(f) for f in fraction],
+                   "mean_difference": [None if np.isnan(e) else float(e) for e in abs_err],
+                   "mean_fraction_wrong": float(fraction[solved].mean()) if solved.any() else None,
+                   "mean_mean_difference": float(abs_err[solved].mean()) if solved.any() else None}
     return {
         "experiment": protocol.name, "title": protocol.title, "scale": run.scale,
         "protocol": {"task": run.task, "architecture": protocol.architecture, "lr": protocol.lr,
                      "trials": run.trials, "max_sequences": run.max_sequences, "stop": run.stop,
                      "update": protocol.update, "test_size": run.test_size, "seed": run.seed, "engine": engine},
         "paper": protocol.paper,
-        "result": summary(run.solved_after) | {"wall_time": run.wall_time},
+        "result": result,
         "run": run.as_dict(),
         "provenance": provenance(),
     }

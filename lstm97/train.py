@@ -162,6 +162,9 @@ class Run:
     wall_time: float = 0.0
     finished: bool = True  # False when stopped by `time_limit`: go on from the checkpoint
     weights: np.ndarray | None = field(default=None, repr=False)  # final weights (trials, P), host
+    # weights of each trial at the evaluation that solved it (trials, P), NaN rows if never: the
+    # net the paper tests further (Exp. 3's extra 2560 sequences); training goes on after that
+    solved_weights: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def solved(self) -> np.ndarray:
@@ -174,7 +177,7 @@ class Run:
     def as_dict(self) -> dict:
         """Everything but the weights, as plain data."""
         d = asdict(self)
-        del d["weights"]
+        del d["weights"], d["solved_weights"]
         return d
 
 
@@ -210,6 +213,20 @@ def evaluate(learner, theta, task: Task, tests: list[Batch], chunk: int = 256):
             abs_err[b] += sequence_errors(y, part, task.reference(part))[1].sum()
     S = len(tests[0])
     return loss / S, wrong, abs_err / S
+
+
+def extra_test(learner, task: Task, weights: np.ndarray, size: int, seed: int):
+    """Fraction of `size` fresh sequences that each trial's `weights` gets wrong, and the mean
+    absolute error against the task's reference: the paper's extra test set after ST2 (2560
+    sequences in Exp. 3). Trial k's set comes from (seed, k) alone, apart from its training and
+    test streams; rows of `weights` with NaN (trials never solved) give NaN."""
+    fraction, abs_err = np.full(len(weights), np.nan), np.full(len(weights), np.nan)
+    for k, w in enumerate(weights):
+        if np.isfinite(w).all():
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k, 3)))
+            _, wrong, err = evaluate(learner, backend.to_device(w[None]), task, [task.sample(rng, size)])
+            fraction[k], abs_err[k] = wrong[0] / size, err[0]
+    return fraction, abs_err
 
 
 def save_checkpoint(path: str, state: dict, theta, arrays: dict) -> None:
@@ -271,6 +288,7 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
     run = Run(learner=learner.name, task=repr(task), lr=rates.tolist(), trials=trials, seed=seed,
               max_sequences=max_sequences, eval_every=eval_every, test_size=test_size, stop=repr(stop),
               scale=scale.current(), backend=backend.name(), solved_after=[None] * trials)
+    run.solved_weights = np.full((trials, theta.shape[1]), np.nan)
     stop.start(trials)
     seen, earlier = 0, 0.0  # earlier: wall time spent before a resume
     identity = {k: getattr(run, k) for k in ("learner", "task", "lr", "trials", "seed", "max_sequences",
@@ -286,11 +304,13 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
         for stream, st in zip(streams, state["streams"]):
             stream.restore(st)
         stop.restore(arrays)
+        run.solved_weights = arrays.get("solved_weights", run.solved_weights)
 
     def mark(solved, seen):
         for k in np.flatnonzero(solved if solved is not None else []):
             if run.solved_after[k] is None:
                 run.solved_after[k] = seen
+                run.solved_weights[k] = backend.to_host(theta[k])
 
     # refresh at most once a second: a notebook kernel queues every refresh as a message
     bar = tqdm(total=max_sequences, initial=seen, desc=f"{task.name}: {learner.name}", disable=not progress,
@@ -329,7 +349,7 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
             run.wall_time = earlier + time.perf_counter() - started
             state = {"identity": identity, "seen": seen, "run": run.as_dict(),
                      "streams": [st.state() for st in streams]}
-            save_checkpoint(checkpoint, state, theta, stop.state())
+            save_checkpoint(checkpoint, state, theta, stop.state() | {"solved_weights": run.solved_weights})
             last_saved = time.perf_counter()
         if out_of_time and seen < max_sequences and not (stop_when_solved and run.solved.all()):
             run.finished = False
