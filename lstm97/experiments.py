@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import tasks
 from .lstm import LSTMConfig
 from .train import Recent, TestSet
@@ -151,6 +153,14 @@ def _protocols() -> dict[str, Protocol]:
 
 
 PROTOCOLS: dict[str, Protocol] = _protocols()
+
+
+def st1_after(data: dict, max_wrong: int = 0) -> list:
+    """Per trial, the sequences until ST1 alone (Tables 4 and 5: at most `max_wrong` test sequences
+    wrong), read from a result record's evaluations; None where it never held."""
+    run = data["run"]
+    wrong = np.rint((1.0 - np.array(run["test_correct"])) * run["test_size"])
+    return [next((s for s, w in zip(run["sequences"], col) if w <= max_wrong), None) for col in wrong.T]
 
 
 def get(name: str) -> Protocol:
