@@ -101,12 +101,14 @@ class Protocol:
 
 def _protocols() -> dict[str, Protocol]:
     P = {}
-    # Exp. 1 (Table 1). The paper trains on a fixed set of 256 strings and tests on 256 more;
-    # here every training string is new (a documented simplification until chapter 7).
+    # Exp. 1 (Table 1): 3 training/test set pairs of 256 strings each × 10 initialisations (trial k
+    # uses pair k mod 3); success: every string of both sets right (test_size = 256 + 256).
+    # The paper gives no budget for Exp. 1: ours, 100,000 sequences, is 2.5 times its slowest row's
+    # mean (39,740) and half the 200,000 after which it reports the Elman net still failing.
     exp1 = {"1-1": (0.1, 100, 39_740), "1-2": (0.1, 100, 21_730), "1-3": (0.2, 97, 14_060),
             "1-4": (0.5, 97, 9_500), "1-5": (0.5, 100, 8_440)}
     for name, (lr, rate, after) in exp1.items():
-        P[name] = Protocol(name, "embedded Reber grammar", "1", {}, name, lr, 30, 1_000_000, TestSet(),
+        P[name] = Protocol(name, "embedded Reber grammar", "1", {"sets": 3}, name, lr, 30, 100_000, TestSet(),
                            test_size=512, update="step", paper={"success_rate": rate / 100, "success_after": after})
     # Exp. 2a, 2b (Table 2, text): 18 trials, at most 5 million sequences.
     P["2a"] = Protocol("2a", "noise-free sequences, p = 100", "2a", {"p": 100}, "2a", 1.0, 18, 5_000_000,

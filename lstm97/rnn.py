@@ -31,7 +31,11 @@ def logistic(x):
 
 
 class RNN:
-    """A conventional recurrent net; `algorithm` ("bptt" or "rtrl") is how it learns.
+    """A conventional recurrent net; `algorithm` ("bptt", "rtrl" or "elman") is how it learns.
+
+    "elman" is the simple recurrent net of Elman (1990) and Cleeremans et al. (1989): the hidden
+    activations of the previous step are a constant "context" input, so the gradient is truncated
+    after one step (RTRL with the sensitivities' recurrent term dropped), learned online like RTRL.
 
     `init_range`: weights start uniform in [-init_range, init_range] (0.2 in the paper's Exp. 2).
     With `n_hidden=1`, `input_to_output=True` and `bias=False` this is the RTRL/BPTT net of the
@@ -45,8 +49,8 @@ class RNN:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if not init_range > 0:
             raise ValueError(f"init_range must be positive, got {init_range!r}")
-        if algorithm not in ("bptt", "rtrl"):
-            raise ValueError(f"algorithm must be 'bptt' or 'rtrl', got {algorithm!r}")
+        if algorithm not in ("bptt", "rtrl", "elman"):
+            raise ValueError(f"algorithm must be 'bptt', 'rtrl' or 'elman', got {algorithm!r}")
         self.n_in, self.n_hidden, self.n_out = int(n_in), int(n_hidden), int(n_out)
         self.input_to_output, self.bias = bool(input_to_output), bool(bias)
         self.init_range, self.algorithm = float(init_range), algorithm
@@ -55,7 +59,7 @@ class RNN:
         blocks += [("W_yh", (K, H))] + ([("W_yx", (K, I))] if input_to_output else [])
         blocks += [("b_y", (K,))] if bias else []
         self.layout = Layout(blocks)
-        self.name = f"{algorithm.upper()} net ({I}-{H}-{K}, {self.n_params} weights)"
+        self.name = f"{'Elman' if algorithm == 'elman' else algorithm.upper()} net ({I}-{H}-{K}, {self.n_params} weights)"
 
     @property
     def n_params(self) -> int:
@@ -135,7 +139,8 @@ class RNN:
     # ------------------------------------------------------------------ RTRL
 
     def rtrl(self, theta, batch, lr: float | None = None):
-        """Exact gradient computed forward in time by RTRL: (loss, grad, outputs).
+        """Exact gradient computed forward in time by RTRL: (loss, grad, outputs); for "elman",
+        the gradient truncated after one step.
 
         With a learning rate `lr`, learn online instead (Williams & Zipser): after every step
         the weights move by -lr times that step's gradient, and the sensitivities are carried
@@ -160,7 +165,8 @@ class RNN:
             z = xp.concatenate(z, axis=1)
             h_new = logistic(self._net_h(p, x[:, t], h))
             fp = (h_new * (1 - h_new))[:, :, None, None]
-            P = fp * (eye * z[:, None, None, :] + xp.einsum("bil,bljm->bijm", p["W_hh"], P))
+            direct = eye * z[:, None, None, :]  # h(t-1) held fixed: all "elman" keeps
+            P = fp * (direct if self.algorithm == "elman" else direct + xp.einsum("bil,bljm->bijm", p["W_hh"], P))
             h = h_new
             y = logistic(self._net_y(p, x[:, t], h))
             ys[:, t] = y
@@ -190,9 +196,9 @@ class RNN:
         """One training sequence per network: (new theta, loss (B,), outputs); `lr` is one
         learning rate or one per network.
 
-        BPTT changes the weights at the end of each sequence; RTRL changes them after every step.
+        BPTT changes the weights at the end of each sequence; RTRL and Elman's after every step.
         """
-        if self.algorithm == "rtrl":
+        if self.algorithm in ("rtrl", "elman"):
             loss, theta, y = self.rtrl(theta, batch, lr=lr)
             return theta, loss, y
         loss, grad, y = self.bptt(theta, batch)

@@ -283,8 +283,9 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
     started = time.perf_counter()
     rngs = [trial_rngs(seed, k) for k in range(trials)]
     theta = backend.to_device(np.concatenate([learner.init(r[0], 1) for r in rngs]))
-    streams = [Stream(task, r[1]) for r in rngs]
-    tests = [task.sample(r[2], test_size) for r in rngs]
+    trial_tasks = [task.for_trial(seed, k) for k in range(trials)]
+    streams = [Stream(t, r[1]) for t, r in zip(trial_tasks, rngs)]
+    tests = [t.test_set(r[2], test_size) for t, r in zip(trial_tasks, rngs)]
     run = Run(learner=learner.name, task=repr(task), lr=rates.tolist(), trials=trials, seed=seed,
               max_sequences=max_sequences, eval_every=eval_every, test_size=test_size, stop=repr(stop),
               scale=scale.current(), backend=backend.name(), solved_after=[None] * trials)

@@ -103,7 +103,7 @@ def test_reber_sets_follow_the_protocol():
     train, test = task.make_sets(rng(4))
     assert len(train) == len(test) == 256
     assert not set(train) & set(test), "test strings exclude the training set"
-    b = task.sample_from(train, rng(5), 50)
+    b = reber.ReberSets(train, test).sample(rng(5), 50)
     assert set(b.info["strings"]) <= set(train)
 
 

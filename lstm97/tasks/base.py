@@ -172,6 +172,15 @@ class Task:
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         raise NotImplementedError
 
+    def for_trial(self, seed: int, trial: int) -> "Task":
+        """The task one trial of a run trains on: this one, unless the protocol fixes a data set
+        per trial (Exp. 1's training/test set pairs)."""
+        return self
+
+    def test_set(self, rng: np.random.Generator, n: int) -> Batch:
+        """One trial's test set: `n` sequences drawn afresh (a fixed set where the protocol has one)."""
+        return self.sample(rng, n)
+
     @property
     def min_lag(self) -> int:
         """The smallest value `lags` can take under the task's parameters."""

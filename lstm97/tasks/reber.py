@@ -13,6 +13,7 @@ from .. import backend
 from .base import Batch, Task, check_int, check_n, check_rng, one_hot, pad, step_mask
 
 SYMBOLS = "BTPSXVE"
+_SETS_KEY = 19970501  # spawn key of the set pairs' generators: one no trial index (train.trial_rngs) reaches
 _INDEX = {s: i for i, s in enumerate(SYMBOLS)}
 
 # Reber automaton (Fig. 3): node -> {symbol: next node}; node 7 is the end.
@@ -94,6 +95,11 @@ class EmbeddedReber(Task):
     `targets`: ``"next"`` trains on the one-hot actual next symbol, ``"legal"`` on the multi-hot
     set of legal successors. The paper does not say which (spec decision 6); both satisfy its
     criterion, which looks only at which units are most active.
+
+    `sets`: None draws every sequence afresh. With `sets` = n, each trial of a run gets the
+    paper's protocol (`for_trial`): a fixed pair of a training set and a test set (`make_sets`),
+    set pair k mod n for trial k, so the paper's 30 trials are 3 set pairs × 10 initialisations
+    and a reduced run with few trials still meets every set pair.
     """
 
     name = "1"
@@ -101,10 +107,11 @@ class EmbeddedReber(Task):
     n_in = n_out = len(SYMBOLS)
     scored = "all"
 
-    def __init__(self, targets: str = "next"):
+    def __init__(self, targets: str = "next", sets: int | None = None):
         if targets not in ("next", "legal"):
             raise ValueError(f"targets must be 'next' or 'legal', got {targets!r}")
         self.targets = targets
+        self.sets = None if sets is None else check_int("sets", sets, 1)
 
     @property
     def min_lag(self) -> int:
@@ -154,10 +161,16 @@ class EmbeddedReber(Task):
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         return self.encode(self.strings(rng, n))
 
-    def sample_from(self, strings: list[str], rng: np.random.Generator, n: int) -> Batch:
-        """`n` exemplars drawn at random (with replacement) from a fixed set, as in training."""
-        pick = check_rng(rng).integers(len(strings), size=check_n(n))
-        return self.encode([strings[i] for i in pick])
+    def set_pair(self, seed: int, pair: int) -> tuple[list[str], list[str]]:
+        """Training and test strings of set pair `pair` of a run with `seed`: from (seed, pair)
+        alone, so a trial's data do not depend on the other trials."""
+        key = np.random.SeedSequence(seed, spawn_key=(_SETS_KEY, check_int("pair", pair, 0)))
+        return self.make_sets(np.random.default_rng(key))
+
+    def for_trial(self, seed: int, trial: int) -> "EmbeddedReber":
+        if self.sets is None:
+            return self
+        return ReberSets(*self.set_pair(seed, trial % self.sets), targets=self.targets)
 
     def correct(self, outputs, batch: Batch) -> np.ndarray:
         """At every step, every legal next symbol's unit is more active than every other unit."""
@@ -169,3 +182,29 @@ class EmbeddedReber(Task):
         highest_other = np.where(legal, -np.inf, out).max(axis=2)
         ok = (lowest_legal > highest_other) | ~step_mask(batch.lengths)
         return ok.all(axis=1)
+
+
+class ReberSets(EmbeddedReber):
+    """One trial of Exp. 1 as the paper ran it: training exemplars drawn at random (with
+    replacement) from a fixed training set; the trial is judged on the training set and the test
+    set together, since success means every symbol of every string of both predicted correctly."""
+
+    def __init__(self, train: list[str], test: list[str], targets: str = "next"):
+        super().__init__(targets)
+        if not train or not test:
+            raise ValueError("a training set and a test set of at least one string each are needed")
+        self.train, self.test = list(train), list(test)
+        self._train = self.encode(self.train)
+
+    def sample(self, rng: np.random.Generator, n: int) -> Batch:
+        return self._train.take(check_rng(rng).integers(len(self.train), size=check_n(n)))
+
+    def test_set(self, rng: np.random.Generator, n: int) -> Batch:
+        """The training strings, then the test strings: `n` must be their number."""
+        if n != len(self.train) + len(self.test):
+            raise ValueError(f"this trial is judged on its {len(self.train)} training and {len(self.test)} "
+                             f"test strings together: test_size must be {len(self.train) + len(self.test)}, got {n}")
+        return self.encode(self.train + self.test)
+
+    def __repr__(self) -> str:
+        return f"ReberSets({len(self.train)} training, {len(self.test)} test strings, targets={self.targets!r})"
