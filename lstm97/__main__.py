@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from . import backend, experiments, results, scale, train
+from . import backend, experiments, grow, results, scale, train
 from .lstm import LSTM
 
 
@@ -52,7 +52,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def learner_for(protocol, engine: str):
-    """The learner for a protocol: the compiled fast path where it can run, else the reference."""
+    """The learner for a protocol: the compiled fast path where it can run, else the reference;
+    with the protocol's sequential construction, if any."""
+    learner, engine = _learner(protocol, engine)
+    return (grow.Sequential(learner) if protocol.grow else learner), engine
+
+
+def _learner(protocol, engine: str):
     if engine in ("auto", "fast"):
         try:
             from .fast import FastLSTM

@@ -305,6 +305,8 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
         for stream, st in zip(streams, state["streams"]):
             stream.restore(st)
         stop.restore(arrays)
+        if hasattr(learner, "restore"):  # a learner with memory of its own (grow.Sequential)
+            learner.restore({k[len("learner_"):]: v for k, v in arrays.items() if k.startswith("learner_")})
         run.solved_weights = arrays.get("solved_weights", run.solved_weights)
 
     def mark(solved, seen):
@@ -350,7 +352,8 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
             run.wall_time = earlier + time.perf_counter() - started
             state = {"identity": identity, "seen": seen, "run": run.as_dict(),
                      "streams": [st.state() for st in streams]}
-            save_checkpoint(checkpoint, state, theta, stop.state() | {"solved_weights": run.solved_weights})
+            save_checkpoint(checkpoint, state, theta, stop.state() | {"solved_weights": run.solved_weights}
+                            | {f"learner_{k}": v for k, v in getattr(learner, "state", dict)().items()})
             last_saved = time.perf_counter()
         if out_of_time and seen < max_sequences and not (stop_when_solved and run.solved.all()):
             run.finished = False
