@@ -94,18 +94,20 @@ def end_values(task: Task, batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def trials(task: Task, trials: int, seed: int = 0, *, test_size: int = 256, extra_test: int = 2560,
            **kw) -> dict:
     """`trials` independent searches on `task`, each against its own `test_size` test set (ST1:
-    none wrong); each successful net then meets `extra_test` fresh sequences. Trial k's numbers
-    come from (seed, k) alone."""
-    counts, wrong = [], []
+    none wrong); each successful net then meets `extra_test` fresh sequences. Returns the guesses,
+    fraction wrong and weights of each search (None where it failed); trial k's numbers come
+    from (seed, k) alone."""
+    counts, wrong, nets = [], [], []
     for k in range(trials):
         search_rng, test_rng, extra_rng = (np.random.default_rng(s) for s in
                                            np.random.SeedSequence(seed, spawn_key=(k,)).spawn(3))
         x, lengths, target = end_values(task, task.sample(test_rng, test_size))
         n, W = search(search_rng, x, lengths, target, task.threshold, **kw)
         counts.append(n)
+        nets.append(W)
         if W is not None:
             x, lengths, target = end_values(task, task.sample(extra_rng, extra_test))
             wrong.append(float((np.abs(outputs(W[None], x, lengths)[0] - target) >= task.threshold).mean()))
         else:
             wrong.append(None)
-    return {"guesses": counts, "fraction_wrong": wrong}
+    return {"guesses": counts, "fraction_wrong": wrong, "weights": nets}
