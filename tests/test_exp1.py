@@ -124,3 +124,15 @@ def test_elman_gradient_is_truncated_after_one_step():
     assert not np.allclose(grad, full, atol=1e-3)
     new, _, _ = net.train_step(theta, batch, lr=0.0)
     assert np.allclose(new, theta) and net.name.startswith("Elman net")
+
+
+def test_branch_step_predicts_the_second_symbol_again():
+    task = tasks.make("1")
+    b = task.encode(["BTBPVVETE", "BPBTSXSEPE"])
+    k = task.branch_step(b)
+    assert [s[t + 1] for s, t in zip(b.info["strings"], k)] == ["T", "P"]
+    assert [s[t] for s, t in zip(b.info["strings"], k)] == ["E", "E"], "input at that step: the inner E"
+    _, out = legal_outputs(task, b.info["strings"])
+    out[1, k[1]] = out[1, k[1]][::-1]
+    steps = task.step_correct(out, b)
+    assert steps[0].all() and list(np.flatnonzero(~steps[1])) == [k[1]]

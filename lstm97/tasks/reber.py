@@ -172,16 +172,25 @@ class EmbeddedReber(Task):
             return self
         return ReberSets(*self.set_pair(seed, trial % self.sets), targets=self.targets)
 
-    def correct(self, outputs, batch: Batch) -> np.ndarray:
-        """At every step, every legal next symbol's unit is more active than every other unit."""
+    def step_correct(self, outputs, batch: Batch) -> np.ndarray:
+        """(B, T): every legal next symbol's unit more active than every other unit (True past
+        each string's end)."""
         out = backend.to_host(outputs)
         if out.shape != batch.y.shape:
             raise ValueError(f"outputs have shape {out.shape}, expected {batch.y.shape} (B, T, n_out)")
         legal = batch.reference > 0.5
         lowest_legal = np.where(legal, out, np.inf).min(axis=2)
         highest_other = np.where(legal, -np.inf, out).max(axis=2)
-        ok = (lowest_legal > highest_other) | ~step_mask(batch.lengths)
-        return ok.all(axis=1)
+        return (lowest_legal > highest_other) | ~step_mask(batch.lengths)
+
+    def correct(self, outputs, batch: Batch) -> np.ndarray:
+        """A string is right when all its steps are (the paper's criterion)."""
+        return self.step_correct(outputs, batch).all(axis=1)
+
+    @staticmethod
+    def branch_step(batch: Batch) -> np.ndarray:
+        """Per string, the step that predicts the symbol before last (T or P, as the second)."""
+        return batch.lengths - 2
 
 
 class ReberSets(EmbeddedReber):
