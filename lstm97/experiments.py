@@ -144,10 +144,10 @@ def _protocols() -> dict[str, Protocol]:
         P[f"3c-{i}"] = Protocol(f"3c-{i}", f"noisy targets, T = {T}, N = {N}", "3c", {"T": T, "N": N}, "3c", 0.1,
                                 10, 5_000_000, TestSet(max_error=0.015), extra_test=2560,
                                 paper={"success_after": after, "fraction_wrong": frac, "mean_difference": diff})
-    # Exp. 4 (Table 7): ST3(0.01), 10 trials.
-    for i, (T, after) in enumerate([(100, 74_000), (500, 209_000), (1000, 853_000)], start=1):
+    # Exp. 4 (Table 7): ST3(0.01), 10 trials; then 2560 fresh sequences ("# wrong predictions").
+    for i, (T, after, wrong) in enumerate([(100, 74_000, 1), (500, 209_000, 0), (1000, 853_000, 1)], start=1):
         P[f"4-{i}"] = Protocol(f"4-{i}", f"adding, T = {T}", "4", {"T": T}, f"4-{i}", 0.5, 10, 5_000_000,
-                               Recent(0.01), paper={"success_after": after})
+                               Recent(0.01), extra_test=2560, paper={"success_after": after, "wrong": wrong})
     # Exp. 5 (Table 8): fewer than n_seq of the 2000 most recent sequences wrong, n_seq = 140 and 13.
     for n_seq, after in ((140, 482_000), (13, 1_273_000)):
         P[f"5-{n_seq}"] = Protocol(f"5-{n_seq}", f"multiplication, T = 100, n_seq = {n_seq}", "5", {"T": 100}, "5",

@@ -11,12 +11,13 @@ from lstm97.lstm import LSTM
 from lstm97.train import Recent
 
 
-@pytest.mark.parametrize("name,T,after", [("4-1", 100, 74_000), ("4-2", 500, 209_000), ("4-3", 1000, 853_000)])
-def test_protocols_follow_table_7(name, T, after):
+@pytest.mark.parametrize("name,T,after,wrong", [("4-1", 100, 74_000, 1), ("4-2", 500, 209_000, 0),
+                                               ("4-3", 1000, 853_000, 1)])
+def test_protocols_follow_table_7(name, T, after, wrong):
     p = experiments.get(name)
     assert p.task == "4" and p.task_params == {"T": T} and p.lr == 0.5 and p.trials == 10
     assert isinstance(p.stop, Recent) and p.stop.beta == 0.01 and p.stop.window == 2000 and p.stop.max_wrong == 0
-    assert p.paper["success_after"] == after
+    assert p.paper == {"success_after": after, "wrong": wrong} and p.extra_test == 2560
     c = p.config()
     assert LSTM(c).n_params == 93 and c.blocks == 2 and c.cells == 2 and c.bias == "all"
     assert c.input_gate_bias == (-3.0, -6.0) and c.output_gate_bias is None
