@@ -113,7 +113,8 @@ def main(argv=None) -> int:
               f"({int(run.solved.sum())}/{trials} solved); the checkpoint {checkpoint} goes on with --resume",
               file=sys.stderr)
         return 3
-    extra = (train.extra_test(learner, protocol.make_task(), run.solved_weights, protocol.extra_test, args.seed)
+    extra = (train.extra_test(learner, protocol.make_task(), run.solved_weights, protocol.extra_test, args.seed,
+                              squared=True)
              if protocol.extra_test else None)
     results.write(out, results.record(protocol, run, engine, extra))
     if os.path.exists(checkpoint):

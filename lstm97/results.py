@@ -45,16 +45,15 @@ def summary(solved_after: list) -> dict:
 
 def record(protocol, run, engine: str, extra=None) -> dict:
     """The result file's content; `extra` is `train.extra_test`'s (fraction wrong, mean absolute
-    error) per trial, where the protocol has an extra test set."""
+    error[, mean squared error]) per trial, where the protocol has an extra test set."""
     result = summary(run.solved_after) | {"wall_time": run.wall_time}
     if extra is not None:
-        fraction, abs_err = (np.asarray(a, dtype=float) for a in extra)
+        fraction, *errors = (np.asarray(a, dtype=float) for a in extra)
         solved = np.isfinite(fraction)
-        result |= {"extra_test": protocol.extra_test,
-                   "fraction_wrong": [None if np.isnan(f) else float(f) for f in fraction],
-                   "mean_difference": [None if np.isnan(e) else float(e) for e in abs_err],
-                   "mean_fraction_wrong": float(fraction[solved].mean()) if solved.any() else None,
-                   "mean_mean_difference": float(abs_err[solved].mean()) if solved.any() else None}
+        result |= {"extra_test": protocol.extra_test, "fraction_wrong": _listed(fraction),
+                   "mean_fraction_wrong": float(fraction[solved].mean()) if solved.any() else None}
+        for key, e in zip(("mean_difference", "mse"), errors):
+            result |= {key: _listed(e), f"mean_{key}": float(e[solved].mean()) if solved.any() else None}
     return {
         "experiment": protocol.name, "title": protocol.title, "scale": run.scale,
         "protocol": {"task": run.task, "architecture": protocol.architecture, "lr": protocol.lr,
@@ -65,6 +64,10 @@ def record(protocol, run, engine: str, extra=None) -> dict:
         "run": run.as_dict(),
         "provenance": provenance(),
     }
+
+
+def _listed(a) -> list:
+    return [None if np.isnan(v) else float(v) for v in a]
 
 
 def write(path: str | Path, data: dict) -> None:

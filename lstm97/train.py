@@ -193,15 +193,16 @@ def sequence_errors(y, batch: Batch, target=None):
             backend.to_host(xp.abs(diff).sum(axis=(1, 2)) / n))
 
 
-def evaluate(learner, theta, task: Task, tests: list[Batch], chunk: int = 256):
+def evaluate(learner, theta, task: Task, tests: list[Batch], chunk: int = 256, squared: bool = False):
     """Mean test loss, number of sequences wrong and mean absolute error (against the task's
-    reference: the noise-free targets of 3c) of each network on its own test set: (B,) arrays.
+    reference: the noise-free targets of 3c) of each network on its own test set: (B,) arrays;
+    with `squared`, also the mean squared error against the reference (Table 8's "MSE").
 
     Each network runs over its test set in chunks of `chunk` sequences, so memory stays small
     for large test sets (10,000 sequences in Exp. 2) and large nets."""
     xp = backend.xp()
     B = theta.shape[0]
-    loss, wrong, abs_err = np.zeros(B), np.zeros(B, dtype=int), np.zeros(B)
+    loss, wrong, abs_err, sq_err = np.zeros(B), np.zeros(B, dtype=int), np.zeros(B), np.zeros(B)
     for b, test in enumerate(tests):
         for start in range(0, len(test), chunk):
             part = test.take(slice(start, start + chunk))
@@ -210,23 +211,30 @@ def evaluate(learner, theta, task: Task, tests: list[Batch], chunk: int = 256):
             _, y = learner.forward(rep, part.symbols if symbols else backend.to_device(part.x))
             loss[b] += float(backend.to_host(part.loss(y).sum()))
             wrong[b] += int((~task.correct(y, part)).sum())
-            abs_err[b] += sequence_errors(y, part, task.reference(part))[1].sum()
+            sq, ab = sequence_errors(y, part, task.reference(part))
+            abs_err[b] += ab.sum()
+            sq_err[b] += sq.sum()
     S = len(tests[0])
-    return loss / S, wrong, abs_err / S
+    return (loss / S, wrong, abs_err / S) + ((sq_err / S,) if squared else ())
 
 
-def extra_test(learner, task: Task, weights: np.ndarray, size: int, seed: int):
+def extra_test(learner, task: Task, weights: np.ndarray, size: int, seed: int, squared: bool = False):
     """Fraction of `size` fresh sequences that each trial's `weights` gets wrong, and the mean
     absolute error against the task's reference: the paper's extra test set after ST2 (2560
-    sequences in Exp. 3). Trial k's set comes from (seed, k) alone, apart from its training and
-    test streams; rows of `weights` with NaN (trials never solved) give NaN."""
-    fraction, abs_err = np.full(len(weights), np.nan), np.full(len(weights), np.nan)
+    sequences in Exp. 3); with `squared`, also the mean squared error (Table 8's "MSE": per
+    sequence the squared error averaged over its target steps and outputs, then averaged over the
+    sequences). Trial k's set comes from (seed, k) alone, apart from its training and test
+    streams; rows of `weights` with NaN (trials never solved) give NaN."""
+    out = tuple(np.full(len(weights), np.nan) for _ in range(3 if squared else 2))
     for k, w in enumerate(weights):
         if np.isfinite(w).all():
             rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k, 3)))
-            _, wrong, err = evaluate(learner, backend.to_device(w[None]), task, [task.sample(rng, size)])
-            fraction[k], abs_err[k] = wrong[0] / size, err[0]
-    return fraction, abs_err
+            _, wrong, *errors = evaluate(learner, backend.to_device(w[None]), task, [task.sample(rng, size)],
+                                         squared=squared)
+            out[0][k] = wrong[0] / size
+            for a, e in zip(out[1:], errors):
+                a[k] = e[0]
+    return out
 
 
 def save_checkpoint(path: str, state: dict, theta, arrays: dict) -> None:
