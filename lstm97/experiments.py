@@ -97,8 +97,14 @@ class Protocol:
         if scale_name == "paper":
             return self
         trials, budget = {"ci": (2, 2_000), "book": (5, 50_000)}[scale_name]
-        return dataclasses.replace(self, trials=min(self.trials, trials),
-                                   max_sequences=min(self.max_sequences, budget))
+        budget = min(self.max_sequences, budget)
+        stop = self.stop
+        if isinstance(stop, Recent) and stop.window > budget // 2:
+            # a window of recent sequences must fit in the budget, twice: shrink it, and the
+            # number of wrong ones it allows (Exp. 5) with it
+            window = budget // 2
+            stop = Recent(stop.beta, window=window, max_wrong=stop.max_wrong * window // stop.window)
+        return dataclasses.replace(self, trials=min(self.trials, trials), max_sequences=budget, stop=stop)
 
 
 def _protocols() -> dict[str, Protocol]:

@@ -45,6 +45,22 @@ def test_every_protocol_matches_its_network():
         assert (task.n_in, task.n_out) == (net.config.n_in, net.config.n_out), p.name
 
 
+def test_reduced_scales_shrink_a_window_of_recent_sequences_to_fit_the_budget():
+    from lstm97.train import Recent
+
+    for p in experiments.PROTOCOLS.values():
+        assert p.scaled("paper") is p
+        for name in ("ci", "book"):
+            q = p.scaled(name)
+            if isinstance(p.stop, Recent):
+                assert q.stop.window <= q.max_sequences // 2, (p.name, name)
+                assert q.stop.beta == p.stop.beta
+                assert q.stop.max_wrong / q.stop.window <= p.stop.max_wrong / p.stop.window
+    five = experiments.get("5-140").scaled("ci")
+    assert (five.stop.window, five.stop.max_wrong) == (1000, 69)   # 139 of 2000 -> 69 of 1000
+    assert experiments.get("2c-1").scaled("book").stop.window == 10_000  # fits: left as the paper's
+
+
 def read(path):
     data = json.loads(open(path).read())
     for k in ("wall_time",):
