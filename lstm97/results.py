@@ -172,8 +172,9 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
       ``commit`` (the run's git commit for a result; for a checkpoint, the commit that last
       recorded the file), ``run`` (the learning curves), ``path``;
     * ``fraction_wrong``: per trial, the fraction of the protocol's extra test set wrong (None
-      where unsolved or none was run); ``mean_difference`` likewise. A result file holds them;
-      for a checkpoint they are measured here, with the solved weights it keeps, if `extra_test`.
+      where unsolved or none was run); ``mean_difference`` (mean absolute error) likewise, and
+      ``mse`` (Table 8's mean squared error) where the protocol asks for it. A result file holds
+      them; for a checkpoint they are measured here, with the solved weights it keeps, if `extra_test`.
     """
     from . import experiments, train
 
@@ -181,7 +182,7 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
     base = Path(folder, scale_name, f"{name}-seed{seed}.json")
     row = {"name": name, "status": "pending", "path": None, "trials": protocol.trials if scale_name == "paper" else None,
            "seed": seed, "scale": scale_name, "solved_after": None, "seen": None, "engine": None, "backend": None,
-           "wall_time": None, "commit": None, "run": None, "fraction_wrong": None, "mean_difference": None}
+           "wall_time": None, "commit": None, "run": None, "fraction_wrong": None, "mean_difference": None, "mse": None}
     if base.exists():
         d = load(base)
         res = d["result"]
@@ -189,7 +190,8 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
                 "seen": d["run"]["sequences"][-1] if d["run"]["sequences"] else 0, "engine": d["protocol"]["engine"],
                 "backend": d["run"]["backend"], "wall_time": res["wall_time"], "run": d["run"],
                 "commit": _short_commit(d["provenance"]["git_commit"]), "scale": d["scale"],
-                "fraction_wrong": res.get("fraction_wrong"), "mean_difference": res.get("mean_difference")}
+                "fraction_wrong": res.get("fraction_wrong"), "mean_difference": res.get("mean_difference"),
+                "mse": res.get("mse")}
         return row
     ckpt = base.with_name(base.name + ".ckpt")
     if ckpt.exists():
@@ -202,10 +204,9 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
         if extra_test and protocol.extra_test and "solved_weights" in arrays:
             from .fast import FastLSTM
 
-            fraction, diff = train.extra_test(FastLSTM(protocol.config()), protocol.make_task(),
-                                              arrays["solved_weights"], protocol.extra_test, seed)
-            row["fraction_wrong"] = [None if np.isnan(f) else float(f) for f in fraction]
-            row["mean_difference"] = [None if np.isnan(e) else float(e) for e in diff]
+            measured = train.extra_test(FastLSTM(protocol.config()), protocol.make_task(), arrays["solved_weights"],
+                                        protocol.extra_test, seed, squared="mse" in protocol.paper)
+            row |= dict(zip(("fraction_wrong", "mean_difference", "mse"), map(_listed, measured)))
     return row
 
 

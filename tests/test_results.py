@@ -71,3 +71,16 @@ def test_summary_table_reads_every_group_from_the_files(folder):
     assert "74,000–853,000" in adding, "the paper's numbers come from the protocols"
     assert "pending: 2b" in table and "| 9 rows pending | 8 |" in table and "| 8 rows pending | 9 |" in table
     assert "100 % of 18 trials, after 5,040 sequences" in table
+
+
+def test_the_preface_computes_its_summary_from_the_files():
+    """One source of truth: the preface's table is `summary_table()`'s output, not typed text."""
+    import json
+
+    book = results.ROOT / "book"
+    assert not (book / "intro.md").exists(), "the preface is book/intro.ipynb; a second copy would drift"
+    cells = json.loads((book / "intro.ipynb").read_text())["cells"]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    prose = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert any("results.summary_table()" in c for c in code)
+    assert "| experiment |" not in prose and "not yet run" not in prose
