@@ -1,7 +1,7 @@
 """Command line: run the paper's experiments, with progress, checkpoints and result files.
 
     python -m lstm97 list
-    python -m lstm97 status --rate 5e6                       # recorded results and what is pending
+    python -m lstm97 status                                  # recorded results and what is pending
     python -m lstm97 run 4-1 --scale paper --trials 10 --seed 0 --out results/paper/4-1.json
     python -m lstm97 run 4-1 --scale paper --resume          # go on from the last checkpoint
 """
@@ -29,9 +29,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lstm97", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the experiments")
-    status = sub.add_parser("status", help="which paper-scale results are recorded, and what the rest would cost")
-    status.add_argument("--rate", type=float, default=5e6,
-                        help="network-steps per second to estimate with (measure it: benchmarks/bench.py)")
+    sub.add_parser("status", help="which paper-scale results are recorded, and the time the rest still needs")
     run = sub.add_parser("run", help="run one experiment (one row of the paper's tables)")
     run.add_argument("experiment", help="e.g. 1-2, 2a, 2c-5, 3a-1, 4-3, 5-13, 6b (see `list`)")
     run.add_argument("--scale", choices=scale.SCALES, default=None, help="default: LSTM97_SCALE or book")
@@ -80,7 +78,7 @@ def main(argv=None) -> int:
             print(f"{name:6s} {p.title:45s} {p.trials:3d} trials, lr {p.lr:g}, stop {p.stop!r}")
         return 0
     if args.command == "status":
-        print(results.status_table(experiments.PROTOCOLS.values(), args.rate))
+        print(results.status_table(experiments.PROTOCOLS.values()))
         return 0
     try:
         protocol = experiments.get(args.experiment)

@@ -108,30 +108,83 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def status_table(protocols, rate: float, scale_name: str = "paper") -> str:
-    """A Markdown table: for every protocol, the recorded paper-scale result or "pending" with the
-    estimated cost at `rate` network-steps per second."""
-    lines = ["| experiment | task | trials | paper: sequences to success | ours | network-steps (est.) | "
-             f"time at {rate:.2g} steps/s (est.) |", "|---|---|---|---|---|---|---|"]
-    for p in protocols:
-        found = find(p.name, scale_name)
-        if found:
-            r = found[-1]["result"]
-            ours = (f"{r['solved']}/{r['trials']} solved" + (f", median {r['median_after']:,.0f}" if r["solved"] else "")
-                    + f" ({found[-1]['protocol']['engine']}, {r['wall_time'] / 60:.1f} min)")
-        elif ckpts := sorted(Path(ROOT, "results", scale_name).glob(f"{p.name}-seed*.json.ckpt")):
-            from .train import load_checkpoint
+def weight_steps(protocol, sequences: float, trials: int | None = None) -> float:
+    """Weight-steps of `sequences` training sequences per trial: the unit a run's cost grows with
+    (O(1) per weight and time step, Sec. 4), so that a speed measured on one row of an experiment
+    carries over to rows with larger nets (2c's p) or longer sequences (4-x's T)."""
+    from .lstm import LSTM
 
-            state, _, _ = load_checkpoint(str(ckpts[-1]))
-            so_far = summary(state["run"]["solved_after"])
-            ours = (f"in progress: {so_far['solved']}/{so_far['trials']} solved after {state['seen']:,} sequences "
-                    f"(checkpoint; --resume)")
+    trials = protocol.trials if trials is None else trials
+    return trials * sequences * mean_length(protocol) * LSTM(protocol.config()).n_params
+
+
+def family(protocol) -> str:
+    """Rows whose runs have the same kind of net and data, and so the same speed per weight-step."""
+    return "2ab" if protocol.task in ("2a", "2b") else protocol.task
+
+
+def measured_speeds(rows: dict) -> dict:
+    """Weight-steps per second of the recorded runs (`recorded` rows, finished or in progress),
+    the mean per `family`, and over all of them under the key None."""
+    from . import experiments
+
+    speeds = {}
+    for name, r in rows.items():
+        if r["status"] != "pending" and r["wall_time"]:
+            p = experiments.get(name)
+            speeds.setdefault(family(p), []).append(weight_steps(p, r["seen"], r["trials"]) / r["wall_time"])
+    out = {f: float(np.mean(v)) for f, v in speeds.items()}
+    if out:
+        out[None] = float(np.mean([v for vs in speeds.values() for v in vs]))
+    return out
+
+
+def time_left(protocol, row: dict, speeds: dict) -> tuple[float, float] | None:
+    """Seconds a row still needs on the machine its runs were recorded on: (until the paper's mean
+    number of sequences, until the whole budget); a run lasts until its slowest trial is solved,
+    so the truth lies in between. An in-progress row is measured by its own speed and goes on from
+    its checkpoint. None where no speed is known; (0, 0) for a finished row."""
+    if row["status"] == "finished":
+        return 0.0, 0.0
+    seen = row["seen"] or 0
+    if row["status"] == "in progress" and row["wall_time"]:
+        speed = weight_steps(protocol, seen, row["trials"]) / row["wall_time"]
+    else:
+        speed = speeds.get(family(protocol), speeds.get(None))
+    if not speed:
+        return None
+    target = protocol.paper.get("success_after", protocol.max_sequences)
+    return tuple(weight_steps(protocol, max(n - seen, 0)) / speed for n in (target, protocol.max_sequences))
+
+
+def status_table(protocols, scale_name: str = "paper", folder: str | Path = ROOT / "results") -> str:
+    """A Markdown table: for every protocol, what is recorded at a scale (result, checkpoint or
+    pending) and the time it still needs, estimated from the speeds of the recorded runs."""
+    protocols = list(protocols)
+    rows = {p.name: recorded(p.name, scale_name, folder=folder) for p in protocols}
+    speeds = measured_speeds(rows)
+    lines = ["| experiment | task | trials | paper: sequences to success | ours | time left (est.): to the paper's "
+             "mean – to the budget |", "|---|---|---|---|---|---|"]
+    for p in protocols:
+        r = rows[p.name]
+        if r["status"] == "finished":
+            s = summary(r["solved_after"])
+            ours = (f"{s['solved']}/{s['trials']} solved" + (f", median {s['median_after']:,.0f}" if s["solved"] else "")
+                    + f" ({r['engine']}, {duration(r['wall_time'])})")
+        elif r["status"] == "in progress":
+            s = summary(r["solved_after"])
+            ours = f"in progress: {s['solved']}/{s['trials']} solved after {r['seen']:,} sequences (checkpoint; --resume)"
         else:
             ours = "pending"
-        steps = estimate(p)
+        left = time_left(p, r, speeds)
+        if r["status"] == "finished":
+            left = "—"
+        elif left is None:
+            left = "unknown (no recorded speed)"
+        else:   # a run past the paper's mean goes on until its slowest trial is solved, or to the budget
+            left = f"{duration(left[0])} – {duration(left[1])}" if left[0] else f"up to {duration(left[1])}"
         paper = p.paper.get("success_after")
-        lines.append(f"| {p.name} | {p.title} | {p.trials} | {paper:,}" if paper else f"| {p.name} | {p.title} | {p.trials} | —")
-        lines[-1] += f" | {ours} | {steps:.2g} | {duration(steps / rate)} |"
+        lines.append(f"| {p.name} | {p.title} | {p.trials} | {f'{paper:,}' if paper else '—'} | {ours} | {left} |")
     return "\n".join(lines)
 
 

@@ -98,10 +98,13 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
 
 
 def test_status_lists_every_protocol_with_an_estimate():
-    out = cli("status", "--rate", "1e6")
+    out = cli("status")
     assert out.returncode == 0
     lines = [l for l in out.stdout.splitlines() if l.startswith("| ") and not l.startswith("| experiment")]
     assert [l.split("|")[1].strip() for l in lines] == list(experiments.PROTOCOLS)
+    for line in lines:
+        ours, left = [c.strip() for c in line.split("|")[5:7]]
+        assert left == "—" if "solved (" in ours else (" – " in left or left.startswith(("up to", "unknown"))), line
     from lstm97 import results
 
     est = results.estimate(experiments.get("4-1"))
