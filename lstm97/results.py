@@ -157,6 +157,32 @@ def time_left(protocol, row: dict, speeds: dict) -> tuple[float, float] | None:
     return tuple(weight_steps(protocol, max(n - seen, 0)) / speed for n in (target, protocol.max_sequences))
 
 
+def _left_range(left) -> str:
+    if left is None:
+        return "unknown (no recorded speed)"
+    # a run past the paper's mean goes on until its slowest trial is solved, or to the budget
+    return f"{duration(left[0])} – {duration(left[1])}" if left[0] else f"up to {duration(left[1])}"
+
+
+def recorded_speeds(scale_name: str = "paper", seed: int = 0, folder: str | Path = ROOT / "results") -> dict:
+    """`measured_speeds` over every row of `experiments.PROTOCOLS` as recorded (`recorded`, no extra
+    tests): the speeds that `status`, chapter 13 and the experiment chapters estimate with, so that
+    a pending row costs the same wherever it is shown."""
+    from . import experiments
+
+    return measured_speeds({n: recorded(n, scale_name, seed, folder) for n in experiments.PROTOCOLS})
+
+
+def estimated(protocol, row: dict, speeds: dict) -> str:
+    """`time_left` in words, as the chapters' tables show it: "est. 2.0 h – 21 h" (to the paper's
+    mean – to the budget), "est. up to 21 h" for a run already past the paper's mean,
+    "unknown (no recorded speed)", or "—" for a finished row."""
+    if row["status"] == "finished":
+        return "—"
+    left = time_left(protocol, row, speeds)
+    return _left_range(left) if left is None else f"est. {_left_range(left)}"
+
+
 def status_table(protocols, scale_name: str = "paper", folder: str | Path = ROOT / "results") -> str:
     """A Markdown table: for every protocol, what is recorded at a scale (result, checkpoint or
     pending) and the time it still needs, estimated from the speeds of the recorded runs."""
@@ -176,13 +202,7 @@ def status_table(protocols, scale_name: str = "paper", folder: str | Path = ROOT
             ours = f"in progress: {s['solved']}/{s['trials']} solved after {r['seen']:,} sequences (checkpoint; --resume)"
         else:
             ours = "pending"
-        left = time_left(p, r, speeds)
-        if r["status"] == "finished":
-            left = "—"
-        elif left is None:
-            left = "unknown (no recorded speed)"
-        else:   # a run past the paper's mean goes on until its slowest trial is solved, or to the budget
-            left = f"{duration(left[0])} – {duration(left[1])}" if left[0] else f"up to {duration(left[1])}"
+        left = "—" if r["status"] == "finished" else _left_range(time_left(p, r, speeds))
         paper = p.paper.get("success_after")
         lines.append(f"| {p.name} | {p.title} | {p.trials} | {f'{paper:,}' if paper else '—'} | {ours} | {left} |")
     return "\n".join(lines)

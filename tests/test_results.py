@@ -105,3 +105,20 @@ def test_time_left_is_weight_steps_over_the_measured_speed(folder):
     assert results.time_left(p3, rows["4-3"], {}) is None
     table = results.status_table([p1, p3], folder=folder)
     assert "| 4-1 |" in table and "| 4-3 |" in table and "pending" in table and "unknown" not in table
+
+
+def test_estimated_says_the_time_left_as_a_range(folder):
+    """The chapters' tables show `time_left` one way: "est." and the range, or why there is none."""
+    rows = {n: results.recorded(n, folder=folder) for n in ("4-1", "4-2", "4-3")}
+    speeds = results.measured_speeds(rows)
+    p3 = experiments.get("4-3")
+    low, high = results.time_left(p3, rows["4-3"], speeds)
+    assert results.estimated(p3, rows["4-3"], speeds) == f"est. {results.duration(low)} – {results.duration(high)}"
+    p2 = experiments.get("4-2")   # in progress at 100 sequences, its own speed; the paper's mean is 209,000
+    assert results.estimated(p2, rows["4-2"], speeds).startswith("est. ") and "up to" not in results.estimated(
+        p2, rows["4-2"], speeds)
+    past = rows["4-2"] | {"seen": 500_000}            # past the paper's mean: only the budget bounds it
+    assert results.estimated(p2, past, speeds).startswith("est. up to ")
+    assert results.estimated(experiments.get("4-1"), rows["4-1"], speeds) == "—"
+    assert results.estimated(p3, rows["4-3"], {}) == "unknown (no recorded speed)"
+    assert results.recorded_speeds(folder=folder) == pytest.approx(speeds), "every row read, 4-x the only recorded"
