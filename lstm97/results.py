@@ -247,7 +247,10 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
     * ``fraction_wrong``: per trial, the fraction of the protocol's extra test set wrong (None
       where unsolved or none was run); ``mean_difference`` (mean absolute error) likewise, and
       ``mse`` (Table 8's mean squared error) where the protocol asks for it. A result file holds
-      them; for a checkpoint they are measured here, with the solved weights it keeps, if `extra_test`.
+      them; for a checkpoint they are measured here, with the solved weights it keeps, if `extra_test`;
+    * ``weights`` (trials × weights) and ``weights_seen``: every net's weights at the last checkpoint
+      and the sequences seen then: a checkpoint's own, or, for a finished run, those kept beside its
+      result file in ``NAME-seedS.weights.npz`` (keys ``theta``, ``seen``); None where neither is.
     """
     from . import experiments, train
 
@@ -255,7 +258,8 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
     base = Path(folder, scale_name, f"{name}-seed{seed}.json")
     row = {"name": name, "status": "pending", "path": None, "trials": protocol.trials if scale_name == "paper" else None,
            "seed": seed, "scale": scale_name, "solved_after": None, "seen": None, "engine": None, "backend": None,
-           "wall_time": None, "commit": None, "run": None, "fraction_wrong": None, "mean_difference": None, "mse": None}
+           "wall_time": None, "commit": None, "run": None, "fraction_wrong": None, "mean_difference": None, "mse": None,
+           "weights": None, "weights_seen": None}
     if base.exists():
         d = load(base)
         res = d["result"]
@@ -265,15 +269,19 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
                 "commit": _short_commit(d["provenance"]["git_commit"]), "scale": d["scale"],
                 "fraction_wrong": res.get("fraction_wrong"), "mean_difference": res.get("mean_difference"),
                 "mse": res.get("mse")}
+        kept = base.with_name(f"{name}-seed{seed}.weights.npz")
+        if kept.exists():
+            with np.load(kept) as f:
+                row |= {"weights": f["theta"], "weights_seen": int(f["seen"])}
         return row
     ckpt = base.with_name(base.name + ".ckpt")
     if ckpt.exists():
-        state, _, arrays = train.load_checkpoint(str(ckpt))
+        state, theta, arrays = train.load_checkpoint(str(ckpt))
         run = state["run"]
         row |= {"status": "in progress", "path": ckpt, "trials": run["trials"], "solved_after": run["solved_after"],
                 "seen": state["seen"], "engine": "fast" if "compiled" in run["learner"] else "reference",
                 "backend": run["backend"], "wall_time": run["wall_time"], "run": run, "commit": _file_commit(ckpt),
-                "scale": run["scale"]}
+                "scale": run["scale"], "weights": theta, "weights_seen": state["seen"]}
         if extra_test and protocol.extra_test and "solved_weights" in arrays:
             from .fast import FastLSTM
 

@@ -23,6 +23,7 @@ def folder(tmp_path_factory):
     data = results.record(p, run(), "fast")
     data["run"]["solved_after"] = [250, None]          # as if trial 0 had met ST3
     results.write(root / "paper" / "4-1-seed0.json", data)
+    np.savez(root / "paper" / "4-1-seed0.weights.npz", theta=np.full((2, 93), 0.5), seen=300)
     stopped = run(checkpoint=str(root / "paper" / "4-2-seed0.json.ckpt"), checkpoint_every=0.0, time_limit=0.0)
     assert not stopped.finished
     return root
@@ -33,6 +34,7 @@ def test_a_finished_row_is_read_from_its_result_file(folder):
     assert row["status"] == "finished" and row["solved_after"] == [250, None]
     assert row["trials"] == 2 and row["seen"] == 300 and row["engine"] == "fast" and row["backend"] == "numpy"
     assert row["wall_time"] > 0 and row["commit"] and row["scale"] == results.load(row["path"])["scale"]
+    assert row["weights_seen"] == 300 and (row["weights"] == 0.5).all(), "the weights kept beside the result"
 
 
 def test_an_unfinished_row_is_read_from_its_checkpoint(folder):
@@ -40,11 +42,14 @@ def test_an_unfinished_row_is_read_from_its_checkpoint(folder):
     assert row["status"] == "in progress" and row["seen"] == 100 and row["solved_after"] == [None, None]
     assert row["engine"] == "fast" and row["path"].name == "4-2-seed0.json.ckpt"
     assert row["fraction_wrong"] == [None, None], "no trial solved, so no extra test"
+    state, theta, _ = train.load_checkpoint(str(row["path"]))
+    assert row["weights_seen"] == 100 and np.array_equal(row["weights"], theta), "the checkpoint's weights"
 
 
 def test_an_absent_row_is_pending(folder):
     row = results.recorded("4-3", folder=folder)
     assert row["status"] == "pending" and row["solved_after"] is None and row["trials"] == 10
+    assert row["weights"] is None and row["weights_seen"] is None
 
 
 def test_experiment_2_counts_the_sequences_before_the_window():
