@@ -241,7 +241,8 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
     * ``status``: "finished" (a result file), "in progress" (only a checkpoint: a run that
       `python -m lstm97 run NAME --resume` goes on with) or "pending" (neither);
     * ``solved_after`` (per trial, None where unsolved), ``seen`` (sequences per trial so far),
-      ``trials``, ``seed``, ``scale``, ``engine``, ``backend``, ``wall_time`` (seconds),
+      ``trials``, ``seed``, ``scale``, ``engine``, ``backend``, ``device`` (a result file's
+      provenance: backend and GPU in words; None for a checkpoint), ``wall_time`` (seconds),
       ``commit`` (the run's git commit for a result; for a checkpoint, the commit that last
       recorded the file), ``run`` (the learning curves), ``path``;
     * ``fraction_wrong``: per trial, the fraction of the protocol's extra test set wrong (None
@@ -258,8 +259,8 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
     base = Path(folder, scale_name, f"{name}-seed{seed}.json")
     row = {"name": name, "status": "pending", "path": None, "trials": protocol.trials if scale_name == "paper" else None,
            "seed": seed, "scale": scale_name, "solved_after": None, "seen": None, "engine": None, "backend": None,
-           "wall_time": None, "commit": None, "run": None, "fraction_wrong": None, "mean_difference": None, "mse": None,
-           "weights": None, "weights_seen": None}
+           "device": None, "wall_time": None, "commit": None, "run": None, "fraction_wrong": None, "mean_difference": None,
+           "mse": None, "weights": None, "weights_seen": None}
     if base.exists():
         d = load(base)
         res = d["result"]
@@ -267,6 +268,7 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
                 "seen": d["run"]["sequences"][-1] if d["run"]["sequences"] else 0, "engine": d["protocol"]["engine"],
                 "backend": d["run"]["backend"], "wall_time": res["wall_time"], "run": d["run"],
                 "commit": _short_commit(d["provenance"]["git_commit"]), "scale": d["scale"],
+                "device": d["provenance"]["device"],
                 "fraction_wrong": res.get("fraction_wrong"), "mean_difference": res.get("mean_difference"),
                 "mse": res.get("mse")}
         kept = base.with_name(f"{name}-seed{seed}.weights.npz")

@@ -35,6 +35,7 @@ def test_a_finished_row_is_read_from_its_result_file(folder):
     assert row["trials"] == 2 and row["seen"] == 300 and row["engine"] == "fast" and row["backend"] == "numpy"
     assert row["wall_time"] > 0 and row["commit"] and row["scale"] == results.load(row["path"])["scale"]
     assert row["weights_seen"] == 300 and (row["weights"] == 0.5).all(), "the weights kept beside the result"
+    assert row["device"] == results.load(row["path"])["provenance"]["device"]
 
 
 def test_an_unfinished_row_is_read_from_its_checkpoint(folder):
@@ -44,6 +45,7 @@ def test_an_unfinished_row_is_read_from_its_checkpoint(folder):
     assert row["fraction_wrong"] == [None, None], "no trial solved, so no extra test"
     state, theta, _ = train.load_checkpoint(str(row["path"]))
     assert row["weights_seen"] == 100 and np.array_equal(row["weights"], theta), "the checkpoint's weights"
+    assert row["device"] is None, "a checkpoint records no provenance"
 
 
 def test_an_absent_row_is_pending(folder):
