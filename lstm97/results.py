@@ -108,23 +108,22 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def weight_steps(protocol, sequences: float, trials: int | None = None) -> float:
-    """Weight-steps of `sequences` training sequences per trial: the unit a run's cost grows with
-    (O(1) per weight and time step, Sec. 4), so that a speed measured on one row of an experiment
-    carries over to rows with larger nets (2c's p) or longer sequences (4-x's T)."""
-    from .lstm import LSTM
-
+def network_steps(protocol, sequences: float, trials: int | None = None) -> float:
+    """Network-steps of `sequences` training sequences per trial (trials × sequences × mean
+    length): the unit a run's cost grows with on the fast path, which for locally coded inputs
+    touches one input column per step whatever the number of input units, so that a speed
+    measured on one row of an experiment carries over to its other rows (2c's p, 4-x's T)."""
     trials = protocol.trials if trials is None else trials
-    return trials * sequences * mean_length(protocol) * LSTM(protocol.config()).n_params
+    return trials * sequences * mean_length(protocol)
 
 
 def family(protocol) -> str:
-    """Rows whose runs have the same kind of net and data, and so the same speed per weight-step."""
+    """Rows whose runs have the same kind of net and data, and so the same speed per network-step."""
     return "2ab" if protocol.task in ("2a", "2b") else protocol.task
 
 
 def measured_speeds(rows: dict) -> dict:
-    """Weight-steps per second of the recorded runs (`recorded` rows, finished or in progress),
+    """Network-steps per second of the recorded runs (`recorded` rows, finished or in progress),
     the mean per `family`, and over all of them under the key None."""
     from . import experiments
 
@@ -132,7 +131,7 @@ def measured_speeds(rows: dict) -> dict:
     for name, r in rows.items():
         if r["status"] != "pending" and r["wall_time"]:
             p = experiments.get(name)
-            speeds.setdefault(family(p), []).append(weight_steps(p, r["seen"], r["trials"]) / r["wall_time"])
+            speeds.setdefault(family(p), []).append(network_steps(p, r["seen"], r["trials"]) / r["wall_time"])
     out = {f: float(np.mean(v)) for f, v in speeds.items()}
     if out:
         out[None] = float(np.mean([v for vs in speeds.values() for v in vs]))
@@ -148,13 +147,13 @@ def time_left(protocol, row: dict, speeds: dict) -> tuple[float, float] | None:
         return 0.0, 0.0
     seen = row["seen"] or 0
     if row["status"] == "in progress" and row["wall_time"]:
-        speed = weight_steps(protocol, seen, row["trials"]) / row["wall_time"]
+        speed = network_steps(protocol, seen, row["trials"]) / row["wall_time"]
     else:
         speed = speeds.get(family(protocol), speeds.get(None))
     if not speed:
         return None
     target = protocol.paper.get("success_after", protocol.max_sequences)
-    return tuple(weight_steps(protocol, max(n - seen, 0)) / speed for n in (target, protocol.max_sequences))
+    return tuple(network_steps(protocol, max(n - seen, 0)) / speed for n in (target, protocol.max_sequences))
 
 
 def _left_range(left) -> str:

@@ -93,22 +93,22 @@ def test_the_preface_computes_its_summary_from_the_files():
     assert "| experiment |" not in prose and "not yet run" not in prose
 
 
-def test_time_left_is_weight_steps_over_the_measured_speed(folder):
-    """A pending row is costed at its family's measured speed (weight-steps per second), from the
+def test_time_left_is_network_steps_over_the_measured_speed(folder):
+    """A pending row is costed at its family's measured speed (network-steps per second), from the
     paper's mean to the whole budget; a row in progress at its own speed, from where it stopped."""
     rows = {n: results.recorded(n, folder=folder) for n in ("4-1", "4-2", "4-3")}
     speeds = results.measured_speeds(rows)
     p1, p3 = experiments.get("4-1"), experiments.get("4-3")
-    own = results.weight_steps(p1, 300, 2) / rows["4-1"]["wall_time"]
-    assert speeds["4"] == pytest.approx((own + results.weight_steps(experiments.get("4-2"), 100, 2)
+    own = results.network_steps(p1, 300, 2) / rows["4-1"]["wall_time"]
+    assert speeds["4"] == pytest.approx((own + results.network_steps(experiments.get("4-2"), 100, 2)
                                          / rows["4-2"]["wall_time"]) / 2)
     low, high = results.time_left(p3, rows["4-3"], speeds)
-    assert low == pytest.approx(10 * 853_000 * results.mean_length(p3) * 93 / speeds["4"])
+    assert low == pytest.approx(10 * 853_000 * results.mean_length(p3) / speeds["4"])
     assert high == pytest.approx(low * 5_000_000 / 853_000)
     assert results.time_left(p1, rows["4-1"], speeds) == (0.0, 0.0)
     p2, r2 = experiments.get("4-2"), rows["4-2"]
-    speed2 = results.weight_steps(p2, 100, 2) / r2["wall_time"]
-    assert results.time_left(p2, r2, speeds)[1] == pytest.approx(results.weight_steps(p2, 5_000_000 - 100) / speed2)
+    speed2 = results.network_steps(p2, 100, 2) / r2["wall_time"]
+    assert results.time_left(p2, r2, speeds)[1] == pytest.approx(results.network_steps(p2, 5_000_000 - 100) / speed2)
     assert results.time_left(p3, rows["4-3"], {}) is None
     table = results.status_table([p1, p3], folder=folder)
     assert "| 4-1 |" in table and "| 4-3 |" in table and "pending" in table and "unknown" not in table
