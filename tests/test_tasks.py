@@ -18,6 +18,7 @@ SMALL = {  # every task at a size that keeps the tests fast
     "1": {}, "2a": {"p": 10}, "2b": {"p": 10}, "2c": {"p": 10, "q": 20},
     "3a": {"T": 40, "N": 3}, "3b": {"T": 40, "N": 1}, "3c": {"T": 40, "N": 3},
     "4": {"T": 40}, "5": {"T": 40}, "6a": {}, "6b": {}, "xor": {"T": 40},
+    "cerg": {"strings": 3},
 }
 
 
@@ -53,7 +54,7 @@ def test_criterion_accepts_targets_and_rejects_far_outputs(name):
     assert task.correct(perfect, b).all()
     off = perfect.copy()
     off[np.arange(len(b)), b.end] += 0.5          # a wrong last output fails every criterion
-    if name == "1":
+    if name in ("1", "cerg"):                     # judged by which units are most active
         off[np.arange(len(b)), b.end] = 1.0 - perfect[np.arange(len(b)), b.end]
     assert not task.correct(off, b).any()
     with pytest.raises(ValueError, match="shape"):
@@ -346,3 +347,40 @@ def test_take_and_stack_round_trip(name):
     for k in b.info:
         assert np.array_equal(np.asarray(b.info[k]), np.asarray(again.info[k])), k
     assert task.correct(task.reference(again), again).all()
+
+
+# ---------------------------------------------------------------- continual embedded Reber (chapter 14)
+
+def test_continual_reber_streams_strings_without_ends():
+    task = tasks.make("cerg", strings=4)
+    b = task.sample(rng(11), 5)
+    for i, stream in enumerate(b.info["streams"]):
+        assert len(stream) == 4 and all(reber.accepts(s) for s in stream)
+        text = "".join(stream)
+        n = b.lengths[i]
+        assert n == len(text) - 1
+        assert "".join(reber.SYMBOLS[k] for k in b.symbols[i, :n]) == text[:-1]
+        assert "".join(reber.SYMBOLS[k] for k in b.y[i, :n].argmax(axis=1)) == text[1:]
+        legal = [reber.legal_successors(s) + ["B"] for s in stream]
+        legal = [a for row in legal for a in row][:-1]
+        got = ["".join(reber.SYMBOLS[k] for k in np.flatnonzero(r)) for r in b.reference[i, :n]]
+        assert got == ["".join(sorted(a, key=reber.SYMBOLS.index)) for a in legal]
+        ends = np.cumsum([len(s) for s in stream])[:-1] - 1          # each inner string's final E
+        assert all(got[e] == "B" for e in ends), "after an E comes the next string's B"
+    assert task.lags(b).min() >= task.min_lag
+
+
+def test_continual_reber_first_error_counts_correct_steps():
+    task = tasks.make("cerg", strings=3)
+    b = task.sample(rng(12), 4)
+    perfect = task.reference(b)
+    assert np.array_equal(task.first_error(perfect, b), b.lengths)
+    bad = perfect.copy()
+    wrong_at = [0, 5, 17, int(b.lengths[3]) - 1]
+    for i, t in enumerate(wrong_at):
+        bad[i, t] = 1.0 - perfect[i, t]
+    assert task.first_error(bad, b).tolist() == wrong_at
+    with pytest.raises(ValueError, match="strings"):
+        tasks.make("cerg", strings=0)
+    with pytest.raises(ValueError, match="embedded Reber"):
+        task.encode([["BTBPVVETE", "BTSE"]])

@@ -14,7 +14,7 @@ from .adding import Adding, Multiplication
 from .base import Batch, Task
 from .long_lag import NoiseFreeLag, VeryLongLag
 from .noise_signal import NoiseAndSignal
-from .reber import EmbeddedReber, accepts, embedded_reber_string, legal_successors, reber_string
+from .reber import ContinualReber, EmbeddedReber, accepts, embedded_reber_string, legal_successors, reber_string
 from .temporal_order import TemporalOrder
 from .xor import DelayedXOR
 
@@ -33,6 +33,8 @@ TASKS = {
     "6b": lambda length=(100, 110): TemporalOrder(windows=((10, 20), (33, 43), (66, 76)), length=length),
     # Not an experiment of the paper: the limitation its Sec. 6 names first (chapter 13).
     "xor": DelayedXOR,
+    # Not of the 1997 paper: Gers et al. (2000), chapter 14.
+    "cerg": ContinualReber,
 }
 
 
@@ -47,7 +49,7 @@ def make(name: str, **params) -> Task:
 
 
 __all__ = [
-    "Adding", "Batch", "DelayedXOR", "EmbeddedReber", "Multiplication", "NoiseAndSignal", "NoiseFreeLag", "TASKS",
+    "Adding", "Batch", "ContinualReber", "DelayedXOR", "EmbeddedReber", "Multiplication", "NoiseAndSignal", "NoiseFreeLag", "TASKS",
     "Task", "TemporalOrder", "VeryLongLag", "accepts", "embedded_reber_string", "legal_successors",
     "make", "reber_string",
 ]

@@ -217,3 +217,67 @@ class ReberSets(EmbeddedReber):
 
     def __repr__(self) -> str:
         return f"ReberSets({len(self.train)} training, {len(self.test)} test strings, targets={self.targets!r})"
+
+
+class ContinualReber(EmbeddedReber):
+    """The continual embedded Reber grammar of Gers, Schmidhuber & Cummins (2000), chapter 14:
+    embedded Reber strings one after another with no marked end and no reset in between, so a
+    cell's state is never cleared from outside. One sequence here is a stream of `strings`
+    consecutive strings; after each string's final E the next symbol is the B of the next one
+    (its only legal successor). `first_error` counts the correct predictions before the first
+    wrong one — Gers et al.'s measure, which calls 10^6 of them in a row a perfect solution.
+    """
+
+    name = "cerg"
+    title = "continual embedded Reber grammar"
+
+    def __init__(self, strings: int = 50, targets: str = "next"):
+        super().__init__(targets)
+        self.n_strings = check_int("strings", strings, 1)
+
+    def streams(self, rng: np.random.Generator, n: int) -> list[list[str]]:
+        """`n` streams, each a list of `self.n_strings` random embedded Reber strings."""
+        check_rng(rng)
+        return [[embedded_reber_string(rng) for _ in range(self.n_strings)] for _ in range(check_n(n))]
+
+    def encode(self, streams: list[list[str]]) -> Batch:
+        """Input symbol t of the concatenated stream, target symbol t+1 (or its legal set): the
+        embedded grammar within each string, and B after each string's E."""
+        codes, legal_rows = [], []
+        for stream in streams:
+            if not stream or not all(accepts(s) for s in stream):
+                raise ValueError(f"a stream must be a non-empty list of embedded Reber strings, got {stream!r}")
+            text = "".join(stream)
+            codes.append(np.array([_INDEX[c] for c in text]))
+            legal = [a for s in stream for a in legal_successors(s) + ["B"]][:-1]  # nothing follows the last E
+            legal_rows.append(legal)
+        lengths = np.array([len(c) - 1 for c in codes])
+        symbols = pad([c[:-1] for c in codes], -1)
+        ref = np.zeros(symbols.shape + (self.n_out,))
+        for i, legal in enumerate(legal_rows):
+            for t, allowed in enumerate(legal):
+                ref[i, t, [_INDEX[c] for c in allowed]] = 1.0
+        y = one_hot(pad([c[1:] for c in codes], -1), self.n_out) if self.targets == "next" else ref
+        return Batch(y=y, mask=step_mask(lengths), lengths=lengths, n_in=self.n_in, symbols=symbols,
+                     reference=ref, info={"streams": [list(s) for s in streams]})
+
+    def sample(self, rng: np.random.Generator, n: int) -> Batch:
+        return self.encode(self.streams(rng, n))
+
+    def for_trial(self, seed: int, trial: int) -> "ContinualReber":
+        return self
+
+    def lags(self, batch: Batch) -> np.ndarray:
+        """Every string of a stream asks for its branch symbol back; this is the last string's
+        lag (read at its step 1, asked for before its last two symbols)."""
+        return np.array([len(s[-1]) - 4 for s in batch.info["streams"]])
+
+    def first_error(self, outputs, batch: Batch) -> np.ndarray:
+        """(B,): per stream, the number of steps predicted correctly before the first wrong one
+        (the whole stream's length where none is wrong)."""
+        ok = self.step_correct(outputs, batch)
+        wrong = ~ok
+        return np.where(wrong.any(axis=1), wrong.argmax(axis=1), batch.lengths)
+
+    def __repr__(self) -> str:
+        return f"ContinualReber(strings={self.n_strings}, targets={self.targets!r})"
