@@ -264,9 +264,6 @@ class ContinualReber(EmbeddedReber):
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         return self.encode(self.streams(rng, n))
 
-    def for_trial(self, seed: int, trial: int) -> "ContinualReber":
-        return self
-
     def lags(self, batch: Batch) -> np.ndarray:
         """Every string of a stream asks for its branch symbol back; this is the last string's
         lag (read at its step 1, asked for before its last two symbols)."""
