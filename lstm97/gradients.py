@@ -10,6 +10,9 @@ propagated further back in time; error flows back only inside cells, through s_c
 (spec 3.1), the truncated gradient is the exact gradient of the unrolled net in which every
 recurrent source y_h(t-1) feeding a cell or gate is held constant — `exact(..., truncate=True)`
 computes exactly that by BPTT, and the tests check that both agree.
+
+Both cover the later variants of `lstm.LSTMConfig` (forget gate, peepholes, recurrent="cells",
+tanh): `exact` through every connection, `truncated` with the peephole sources held constant too.
 """
 from __future__ import annotations
 
@@ -19,8 +22,24 @@ from .params import per_network
 
 def _block_sum(net, a):
     """Sum a per-cell quantity (B, blocks * cells) over each block's cells: (B, blocks)."""
+    return net.by_block(a).sum(axis=2)
+
+
+def _trace_terms(net, st, s_prev):
+    """The new term of each trace, d s_c(t)/d w = y_phi(t) d s_c(t-1)/d w + a_c(t) u(t), for the
+    weights w into cell c and into its block's input and forget gates: {name: (a (B, cells), u)}."""
     c = net.config
-    return a.reshape(a.shape[0], c.blocks, c.cells).sum(axis=2)
+    zc, zg = st.z[:, None, : net.n_zc], st.z[:, None, : net.n_zg]
+    terms = {"W_c": (net.per_cell(st.y_in) * st.dg, zc),              # eq. (27)
+             "W_in": (st.g * net.per_cell(st.df_in), zg)}             # eq. (25)
+    if c.forget_gate:                                                 # Gers et al. 2000
+        terms["W_phi"] = (s_prev * net.per_cell(st.df_phi), zg)
+    if c.peepholes:  # a peephole source, s(t-1) of the cell's block, is held constant like z
+        s_block = net.per_cell(net.by_block(s_prev))
+        terms["p_in"] = (terms["W_in"][0], s_block)
+        if c.forget_gate:
+            terms["p_phi"] = (terms["W_phi"][0], s_block)
+    return terms
 
 
 def truncated(net, theta, batch, lr: float | None = None):
@@ -30,6 +49,12 @@ def truncated(net, theta, batch, lr: float | None = None):
     and input gates are carried from step to step (the traces, 2·C·S·I numbers: O(W) memory,
     O(1) work per weight and step). With a learning rate `lr` the weights change after every
     step instead (online), and the function returns (loss, new theta, outputs).
+
+    With a forget gate (Gers et al. 2000) every trace decays by y_phi(t) and the forget gate's
+    weights get a trace of their own. Peepholes are truncated like the gates' other recurrent
+    sources (as Gers et al. 2002): s(t-1) into the input and forget gates and s(t) into the output
+    gate count as constants, so no error flows from a gate back into s through a peephole; the
+    peephole weights of the input and forget gates get traces, those of the output gate none.
     """
     xp, c = backend.xp(), net.config
     x, d, m = batch.on_device()
@@ -38,15 +63,17 @@ def truncated(net, theta, batch, lr: float | None = None):
     p = net.layout.views(theta)
     B, T, _ = x.shape
     grad = xp.zeros_like(theta)
-    trace_c = xp.zeros((B, c.n_cells, net.n_zc))   # d s_c / d W_c[c, :]
-    trace_in = xp.zeros((B, c.n_cells, net.n_zg))  # d s_c / d W_in[block of c, :]
+    traces = {}  # d s_c / d w for the weights w of `_trace_terms`, each (B, cells, sources); 0 at t = 0
     state = net.start(B)
     loss, ys = xp.zeros(B), xp.zeros((B, T, c.n_out))
     for t in range(T):
+        s_prev = state[0]
         st, state = net.step(p, x[:, t], state)
-        zc, zg = st.z[:, : net.n_zc], st.z[:, : net.n_zg]
-        trace_c += (net.per_cell(st.y_in) * st.dg)[:, :, None] * zc[:, None, :]     # eq. (27)
-        trace_in += (st.g * net.per_cell(st.df_in))[:, :, None] * zg[:, None, :]    # eq. (25)
+        for name, (a, u) in _trace_terms(net, st, s_prev).items():
+            before = traces.get(name, 0.0)
+            if c.forget_gate:  # every trace decays with the state (Gers et al. 2000)
+                before = net.per_cell(st.y_phi)[:, :, None] * before
+            traces[name] = before + a[:, :, None] * u
         ys[:, t] = st.y
         err = m[:, t, None] * (st.y - d[:, t])
         loss += 0.5 * (err ** 2).sum(axis=1)
@@ -56,10 +83,15 @@ def truncated(net, theta, batch, lr: float | None = None):
         back = xp.einsum("bk,bkc->bc", e_k, p["W_k"][:, :, : c.n_cells])  # sum_k w_kc e_k
         if c.output_gates:
             e_out = st.df_out * _block_sum(net, st.h * back)                             # eq. (21)
-            g["W_out"][...] += e_out[:, :, None] * zg[:, None, :]                        # eq. (22)
+            g["W_out"][...] += e_out[:, :, None] * st.z[:, None, : net.n_zg]             # eq. (22)
+            if c.peepholes:
+                g["p_out"][...] += e_out[:, :, None] * net.by_block(st.s)
         e_s = net.per_cell(st.y_out) * st.dh * back                                      # eq. (23)
-        g["W_c"][...] += e_s[:, :, None] * trace_c                                       # eq. (28)
-        g["W_in"][...] += (e_s[:, :, None] * trace_in).reshape(B, c.blocks, c.cells, -1).sum(axis=2)  # eq. (26)
+        for name, trace in traces.items():
+            if name == "W_c":
+                g["W_c"][...] += e_s[:, :, None] * trace                                 # eq. (28)
+            else:  # a gate's weight: summed over its block's cells, eq. (26)
+                g[name][...] += (e_s[:, :, None] * trace).reshape(B, c.blocks, c.cells, -1).sum(axis=2)
         if lr is not None:
             for name, block in g.items():
                 p[name][...] -= per_network(lr, block)
@@ -69,7 +101,8 @@ def truncated(net, theta, batch, lr: float | None = None):
 def exact(net, theta, batch, truncate: bool = False):
     """The exact gradient of the same loss by back-propagation through time, through every
     connection of the unrolled net: (loss (B,), grad (B, P), outputs). With `truncate=True` the
-    recurrent sources of cells and gates are held constant, which gives the truncated gradient."""
+    recurrent sources of cells and gates, and the peephole sources, are held constant, which
+    gives the truncated gradient."""
     xp, c = backend.xp(), net.config
     x, d, m = batch.on_device()
     st, y = net.forward(theta, x)
@@ -84,23 +117,42 @@ def exact(net, theta, batch, truncate: bool = False):
     g["W_k"][...] = xp.einsum("btk,btj->bkj", dnet_k, st.o)
     d_yc_out = xp.einsum("btk,bkc->btc", dnet_k, p["W_k"][:, :, :n_cells])
     d_yh = xp.zeros((B, c.n_hidden))  # error arriving at y_h(t) from the cells and gates at t+1
-    d_s = xp.zeros((B, n_cells))      # error arriving at s(t) from s(t+1): the CEC, factor 1
+    d_s = xp.zeros((B, n_cells))      # error arriving at s(t) from s(t+1) and the gates at t+1
     recurrent = c.connectivity == "F" and not truncate
+    peep = c.peepholes and not truncate
+    at = {n: n_cells + i * C for i, n in enumerate(net.gates)}  # each gate's place in y_h
+    peeps = {n: p[f"p_{n}"].reshape(B, n_cells) for n in net.gates} if c.peepholes else {}
     for t in range(T - 1, -1, -1):
         zc, zg = st.z[:, t, : net.n_zc], st.z[:, t, : net.n_zg]
+        s_prev = st.s[:, t - 1] if t else xp.zeros((B, n_cells))
         d_yc = d_yc_out[:, t] + d_yh[:, :n_cells]
+        dnet = {}  # per gate: the error at its net input
+        if c.output_gates:
+            d_out = _block_sum(net, d_yc * st.h[:, t]) + d_yh[:, at["out"]:at["out"] + C]
+            dnet["out"] = d_out * st.df_out[:, t]
         d_s = d_s + d_yc * net.per_cell(st.y_out[:, t]) * st.dh[:, t]
-        d_in = _block_sum(net, d_s * st.g[:, t]) + d_yh[:, n_cells:n_cells + C]
-        dnet_in = d_in * st.df_in[:, t]
+        if peep and c.output_gates:   # the output gate peeks at s(t)
+            d_s = d_s + net.per_cell(dnet["out"]) * peeps["out"]
+        d_in = _block_sum(net, d_s * st.g[:, t]) + d_yh[:, at["in"]:at["in"] + C]
+        dnet["in"] = d_in * st.df_in[:, t]
+        if c.forget_gate:
+            d_phi = _block_sum(net, d_s * s_prev) + d_yh[:, at["phi"]:at["phi"] + C]
+            dnet["phi"] = d_phi * st.df_phi[:, t]
         dnet_c = d_s * net.per_cell(st.y_in[:, t]) * st.dg[:, t]
         g["W_c"][...] += dnet_c[:, :, None] * zc[:, None, :]
-        g["W_in"][...] += dnet_in[:, :, None] * zg[:, None, :]
         dz = xp.einsum("bc,bcj->bj", dnet_c, p["W_c"])[:, : net.n_src]
-        dz = dz + xp.einsum("bi,bij->bj", dnet_in, p["W_in"])[:, : net.n_src]
-        if c.output_gates:
-            d_out = _block_sum(net, d_yc * st.h[:, t]) + d_yh[:, n_cells + C:]
-            dnet_out = d_out * st.df_out[:, t]
-            g["W_out"][...] += dnet_out[:, :, None] * zg[:, None, :]
-            dz = dz + xp.einsum("bi,bij->bj", dnet_out, p["W_out"])[:, : net.n_src]
-        d_yh = dz[:, c.n_in:] if recurrent else xp.zeros_like(d_yh)
+        for n in net.gates:
+            g[f"W_{n}"][...] += dnet[n][:, :, None] * zg[:, None, :]
+            dz = dz + xp.einsum("bi,bij->bj", dnet[n], p[f"W_{n}"])[:, : net.n_src]
+            if c.peepholes:
+                g[f"p_{n}"][...] += dnet[n][:, :, None] * net.by_block(st.s[:, t] if n == "out" else s_prev)
+        d_yh = xp.zeros((B, c.n_hidden))
+        if recurrent:
+            d_yh[:, : c.n_recurrent] = dz[:, c.n_in:]
+        if c.forget_gate:             # s(t) = y_phi(t) s(t-1) + ...
+            d_s = d_s * net.per_cell(st.y_phi[:, t])
+        if peep:                      # the input and forget gates peek at s(t-1)
+            d_s = d_s + net.per_cell(dnet["in"]) * peeps["in"]
+            if c.forget_gate:
+                d_s = d_s + net.per_cell(dnet["phi"]) * peeps["phi"]
     return loss, grad, y

@@ -17,6 +17,19 @@ a bias unit. o(t) holds the sources of the output units: the current cell output
 connectivity "B" also the inputs, and a bias unit where outputs are biased. There is no forget
 gate: the self-connection is fixed at 1.0.
 
+Later variants are options of the same cell (Part IV, "Beyond 1997"; all off by default: the 1997
+cell above, number for number):
+
+    y_phi(t) = f(W_phi z(t))                       forget gate (Gers, Schmidhuber & Cummins 2000)
+    s_c(t)   = y_phi(t) s_c(t-1) + y_in(t) g(net_c(t))
+    net_in(t) += p_in . s(t-1),  net_phi(t) += p_phi . s(t-1),  net_out(t) += p_out . s(t)
+                                                   peepholes (Gers & Schmidhuber 2000)
+
+where a gate's peephole weights p (one per cell of its block) see its own block's states, and the
+output gate, which peeks at s(t), is computed after the state update. With recurrent="cells" only
+the cell outputs y_c(t-1) feed back, and with g = h = tanh, forget gate, peepholes and biases this
+is the "vanilla LSTM" of Greff et al. (2017).
+
 All arrays carry a leading axis of B independent networks (one row of `theta` each).
 """
 from __future__ import annotations
@@ -46,6 +59,16 @@ class LSTMConfig:
     init_range: every weight starts uniform in [-init_range, init_range] ...
     input_gate_bias, output_gate_bias: ... except these gate biases, one per block; None keeps
       them random like the other weights (Table 10's "r").
+
+    Beyond 1997 (see the module docstring; the defaults are the 1997 cell):
+    forget_gate: one forget gate per block (Gers et al. 2000), which scales s_c(t-1);
+      forget_gate_bias: its biases, one per block (Gers et al. start them positive: +0.5, +1.0, ...).
+    peepholes: one weight per cell from the state to each gate of its block (Gers & Schmidhuber
+      2000): input and forget gates see s(t-1), the output gate s(t).
+    recurrent (connectivity "F"): "all" — cells and gates see all cells and gates of t-1 (the
+      paper's reading, spec decision 3); "cells" — only the cell outputs y_c(t-1), as in
+      Greff et al. (2017) and torch.nn.LSTM.
+    g, h may also be "tanh" (the vanilla LSTM of Greff et al. 2017).
     """
 
     n_in: int
@@ -60,19 +83,31 @@ class LSTMConfig:
     init_range: float = 0.1
     input_gate_bias: tuple | None = None
     output_gate_bias: tuple | None = None
+    forget_gate: bool = False
+    forget_gate_bias: tuple | None = None
+    peepholes: bool = False
+    recurrent: str = "all"
 
     def __post_init__(self):
         for name in ("n_in", "n_out", "blocks", "cells"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        choices = {"connectivity": ("F", "B"), "bias": tuple(BIAS), "g": ("g1", "g2"), "h": ("h1", "id")}
+        choices = {"connectivity": ("F", "B"), "bias": tuple(BIAS), "g": ("g1", "g2", "tanh"),
+                   "h": ("h1", "id", "tanh"), "recurrent": ("all", "cells")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        for name in ("output_gates", "forget_gate", "peepholes"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not self.init_range > 0:
             raise ValueError(f"init_range must be positive, got {self.init_range!r}")
-        for name in ("input_gate_bias", "output_gate_bias"):
+        if self.recurrent != "all" and self.connectivity != "F":
+            raise ValueError(f"recurrent={self.recurrent!r} needs connectivity 'F': under 'B' nothing feeds back")
+        if self.forget_gate_bias is not None and not self.forget_gate:
+            raise ValueError("forget_gate_bias is set but forget_gate is False; add forget_gate=True")
+        for name in ("input_gate_bias", "output_gate_bias", "forget_gate_bias"):
             v = getattr(self, name)
             if v is None:
                 continue
@@ -88,13 +123,33 @@ class LSTMConfig:
         return self.blocks * self.cells
 
     @property
+    def n_gates(self) -> int:
+        """Gates per block."""
+        return 1 + self.forget_gate + self.output_gates
+
+    @property
     def n_hidden(self) -> int:
-        """Cells and gates: the units whose activations feed back under connectivity "F"."""
-        return self.n_cells + self.blocks * (2 if self.output_gates else 1)
+        """Cells and gates, whose activations y_h = (y_c, y_in, y_phi, y_out) make the state."""
+        return self.n_cells + self.blocks * self.n_gates
+
+    @property
+    def n_recurrent(self) -> int:
+        """The units of y_h(t-1) that cells and gates see: all of them, only the cells, or none."""
+        if self.connectivity == "B":
+            return 0
+        return self.n_hidden if self.recurrent == "all" else self.n_cells
+
+    @property
+    def beyond_1997(self) -> tuple[str, ...]:
+        """The options set here that the 1997 cell does not have (empty for a 1997 net)."""
+        later = {"forget_gate": self.forget_gate, "peepholes": self.peepholes,
+                 "recurrent='cells'": self.recurrent == "cells", "g='tanh'": self.g == "tanh",
+                 "h='tanh'": self.h == "tanh"}
+        return tuple(name for name, on in later.items() if on)
 
 
 class LSTM:
-    """A batch of independent 1997 LSTM networks built from an `LSTMConfig`.
+    """A batch of independent LSTM networks (the 1997 cell, or a later variant) built from an `LSTMConfig`.
 
     `update`: when the weights change during training — "sequence" (at the end of each
     sequence) or "step" (after every step, true online learning); the paper does not say which
@@ -107,13 +162,15 @@ class LSTM:
         self.config, self.update = config, update
         c = config
         biased = BIAS[c.bias]
-        self.n_src = c.n_in + (c.n_hidden if c.connectivity == "F" else 0)  # z without its bias unit
+        self.n_src = c.n_in + c.n_recurrent            # z without its bias unit
         self.n_zc = self.n_src + ("cells" in biased)   # sources of a cell input
         self.n_zg = self.n_src + ("gates" in biased)   # sources of a gate
         self.output_bias = "outputs" in biased
         self.n_o = c.n_cells + (c.n_in if c.connectivity == "B" else 0) + self.output_bias
-        blocks = [("W_c", (c.n_cells, self.n_zc)), ("W_in", (c.blocks, self.n_zg))]
-        blocks += [("W_out", (c.blocks, self.n_zg))] if c.output_gates else []
+        self.gates = ("in",) + ("phi",) * c.forget_gate + ("out",) * c.output_gates  # the order of y_h
+        blocks = [("W_c", (c.n_cells, self.n_zc))] + [(f"W_{n}", (c.blocks, self.n_zg)) for n in self.gates]
+        if c.peepholes:  # p_*[j, v]: from cell v of block j to that gate of block j
+            blocks += [(f"p_{n}", (c.blocks, c.cells)) for n in self.gates]
         blocks += [("W_k", (c.n_out, self.n_o))]
         self.layout = Layout(blocks)
         self.g, self.h = SQUASH[c.g], SQUASH[c.h]
@@ -133,6 +190,8 @@ class LSTM:
             p["W_in"][:, :, -1] = c.input_gate_bias
         if c.output_gate_bias is not None:
             p["W_out"][:, :, -1] = c.output_gate_bias
+        if c.forget_gate_bias is not None:
+            p["W_phi"][:, :, -1] = c.forget_gate_bias
         return theta
 
     # ------------------------------------------------------------------ one time step
@@ -147,24 +206,47 @@ class LSTM:
         xp, c = backend.xp(), self.config
         s_prev, y_h = state
         B = x.shape[0]
-        parts = [x] + ([y_h] if c.connectivity == "F" else []) + [xp.ones((B, 1))]
+        parts = [x] + ([y_h[:, : c.n_recurrent]] if c.connectivity == "F" else []) + [xp.ones((B, 1))]
         z = xp.concatenate(parts, axis=1)
+        zg = z[:, : self.n_zg]
         net_c = xp.einsum("bij,bj->bi", p["W_c"], z[:, : self.n_zc])
         g, dg = self.g(net_c)
-        y_in, df_in = logistic(xp.einsum("bij,bj->bi", p["W_in"], z[:, : self.n_zg]))
+        net_in = xp.einsum("bij,bj->bi", p["W_in"], zg)
+        if c.peepholes:
+            net_in = net_in + self.peep(p["p_in"], s_prev)       # Gers & Schmidhuber 2000
+        y_in, df_in = logistic(net_in)
+        if c.forget_gate:                                        # Gers et al. 2000
+            net_phi = xp.einsum("bij,bj->bi", p["W_phi"], zg)
+            if c.peepholes:
+                net_phi = net_phi + self.peep(p["p_phi"], s_prev)
+            y_phi, df_phi = logistic(net_phi)
+            s = self.per_cell(y_phi) * s_prev + self.per_cell(y_in) * g
+        else:
+            y_phi, df_phi = xp.ones((B, c.blocks)), xp.zeros((B, c.blocks))
+            s = s_prev + self.per_cell(y_in) * g                 # eq. (9): the CEC
         if c.output_gates:
-            y_out, df_out = logistic(xp.einsum("bij,bj->bi", p["W_out"], z[:, : self.n_zg]))
+            net_out = xp.einsum("bij,bj->bi", p["W_out"], zg)
+            if c.peepholes:
+                net_out = net_out + self.peep(p["p_out"], s)     # the output gate peeks at s(t)
+            y_out, df_out = logistic(net_out)
         else:
             y_out, df_out = xp.ones((B, c.blocks)), xp.zeros((B, c.blocks))
-        s = s_prev + self.per_cell(y_in) * g                     # eq. (9): the CEC
         h, dh = self.h(s)
         y_c = self.per_cell(y_out) * h                           # eq. (9)
         o = [y_c] + ([x] if c.connectivity == "B" else []) + ([xp.ones((B, 1))] if self.output_bias else [])
         o = xp.concatenate(o, axis=1)
         y, df_k = logistic(xp.einsum("bkj,bj->bk", p["W_k"], o))
-        parts = [y_c, y_in] + ([y_out] if c.output_gates else [])
+        parts = [y_c, y_in] + ([y_phi] if c.forget_gate else []) + ([y_out] if c.output_gates else [])
         new = (s, xp.concatenate(parts, axis=1))
-        return Step(z, g, dg, y_in, df_in, y_out, df_out, s, h, dh, y_c, o, y, df_k), new
+        return Step(z, g, dg, y_in, df_in, y_phi, df_phi, y_out, df_out, s, h, dh, y_c, o, y, df_k), new
+
+    def peep(self, w, s):
+        """A gate's peephole input sum_v w[j, v] s_{j,v}, per block (B, blocks): w is (B, blocks, cells)."""
+        return (w * self.by_block(s)).sum(axis=2)
+
+    def by_block(self, a):
+        """A per-cell quantity (B, blocks * cells) as (B, blocks, cells)."""
+        return a.reshape(a.shape[0], self.config.blocks, self.config.cells)
 
     def per_cell(self, a):
         """Spread a per-block quantity (B, blocks) over the block's cells (B, blocks * cells)."""
@@ -211,6 +293,8 @@ class Step:
     dg: object
     y_in: object    # input gate activations, per block
     df_in: object
+    y_phi: object   # forget gate activations, per block (1 without a forget gate)
+    df_phi: object
     y_out: object   # output gate activations, per block (1 without output gates)
     df_out: object
     s: object       # internal states s_c, per cell

@@ -105,7 +105,7 @@ def test_outputs_in_range_and_no_output_gate_variant():
     (dict(n_in=0, n_out=1), "n_in"),
     (dict(n_in=2, n_out=1, connectivity="C"), "connectivity"),
     (dict(n_in=2, n_out=1, bias="ga"), "bias"),
-    (dict(n_in=2, n_out=1, g="tanh"), "g must be"),
+    (dict(n_in=2, n_out=1, g="relu"), "g must be"),
     (dict(n_in=2, n_out=1, init_range=0.0), "init_range"),
     (dict(n_in=2, n_out=1, blocks=2, input_gate_bias=(-1.0,)), "one value per block"),
     (dict(n_in=2, n_out=1, bias="none", input_gate_bias=(-1.0,)), "no bias weight"),
