@@ -50,14 +50,18 @@ def parser() -> argparse.ArgumentParser:
 
 
 def learner_for(protocol, engine: str):
-    """The learner for a protocol: the compiled fast path where it can run, else the reference;
-    with the protocol's sequential construction, if any."""
+    """The learner for a protocol: the compiled fast path where it can run (the 1997 cell, on the
+    CPU), else the reference; with the protocol's sequential construction, if any."""
     learner, engine = _learner(protocol, engine)
     return (grow.Sequential(learner) if protocol.grow else learner), engine
 
 
 def _learner(protocol, engine: str):
-    if engine in ("auto", "fast"):
+    later = protocol.config().beyond_1997  # the fast path has only the 1997 cell
+    if later and engine == "fast":
+        raise SystemExit(f"error: the fast path implements only the 1997 cell, not {', '.join(later)}; "
+                         f"use --engine reference")
+    if engine in ("auto", "fast") and not later:
         try:
             from .fast import FastLSTM
         except ImportError as err:

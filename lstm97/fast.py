@@ -318,6 +318,9 @@ class FastLSTM:
     takes_symbols = True  # forward() accepts the symbols of a locally coded task (see below)
 
     def __init__(self, config: LSTMConfig, update: str = "sequence", parallel: bool = True):
+        if config.beyond_1997:
+            raise ValueError(f"FastLSTM implements only the 1997 cell, not {', '.join(config.beyond_1997)}; "
+                             f"use lstm97.lstm.LSTM for this config")
         self.reference = LSTM(config, update)   # topology, layout and init come from here
         self.config, self.update, self.layout = config, update, self.reference.layout
         self.parallel = parallel

@@ -124,3 +124,18 @@ def test_a_time_limit_keeps_the_checkpoint_and_resume_finishes(tmp_path):
     whole = tmp_path / "whole.json"
     assert cli(*args[:-1], str(whole)).returncode == 0
     assert read(out) == read(whole)
+
+
+def test_a_later_variant_runs_on_the_reference_engine():
+    """The fast path has only the 1997 cell: "auto" falls back to the reference, "fast" says so."""
+    from types import SimpleNamespace
+
+    from lstm97.__main__ import learner_for
+    from lstm97.lstm import LSTM, LSTMConfig
+
+    protocol = SimpleNamespace(config=lambda: LSTMConfig(2, 1, forget_gate=True), update="sequence", grow=False)
+    learner, engine = learner_for(protocol, "auto")
+    assert engine == "reference" and type(learner) is LSTM and learner.config.forget_gate
+    with pytest.raises(SystemExit, match="only the 1997 cell, not forget_gate; use --engine reference"):
+        learner_for(protocol, "fast")
+    assert learner_for(experiments.get("4-1"), "auto")[1] == "fast"

@@ -159,3 +159,9 @@ def test_same_training_trajectory_on_2a_with_online_updates():
     ref = compare_runs(lambda L: L(config, update="step"), tasks.make("2a", p=5), lr=4.0, trials=3,
                        max_sequences=400, seed=1, eval_every=50, test_size=20)
     assert all(s is not None for s in ref.solved_after), "the trials must solve, so solved_after is compared"
+
+
+def test_later_variants_are_refused_with_the_fix():
+    for later in (dict(forget_gate=True), dict(peepholes=True), dict(recurrent="cells"), dict(g="tanh")):
+        with pytest.raises(ValueError, match=r"only the 1997 cell, not .*use lstm97\.lstm\.LSTM"):
+            FastLSTM(LSTMConfig(3, 2, **later))
