@@ -1,7 +1,8 @@
 """pyproject.toml and environment.yml must list the same dependencies with the same specifiers.
 
 The conda environment mirrors the pip install of `.[book,test]`: the runtime dependencies plus
-the `book` and `test` extras (the `gpu` extra is left out of environment.yml on purpose).
+the `book` and `test` extras (the `gpu` extra is left out of environment.yml on purpose). A
+package conda-forge names differently is compared under its pip name (`CONDA_NAMES`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ pytestmark = pytest.mark.skipif(
     tomllib is None,
     reason="reading pyproject.toml needs tomllib (Python >= 3.11) or the tomli package",
 )
+
+# conda-forge's name -> pip's name
+CONDA_NAMES = {"pytorch": "torch"}
 
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*?)\s*(?:;.*)?$")
 
@@ -62,7 +66,7 @@ def conda_dependencies() -> set[tuple[str, str]]:
         name, spec = normalise(entry)
         if name in {"python", "pip"}:
             continue
-        deps.add((name, spec))
+        deps.add((CONDA_NAMES.get(name, name), spec))
     return deps
 
 
