@@ -63,7 +63,7 @@ def truncated(net, theta, batch, lr: float | None = None):
     p = net.layout.views(theta)
     B, T, _ = x.shape
     grad = xp.zeros_like(theta)
-    traces = {}  # d s_c / d w for the weights w of `_trace_terms`, each (B, cells, sources); 0 at t = 0
+    traces = {}  # d s_c / d w for the weights w of `_trace_terms`, each (B, cells, sources); 0 at the start
     state = net.start(B)
     loss, ys = xp.zeros(B), xp.zeros((B, T, c.n_out))
     for t in range(T):
