@@ -154,12 +154,22 @@ class LSTM:
     `update`: when the weights change during training — "sequence" (at the end of each
     sequence) or "step" (after every step, true online learning); the paper does not say which
     it used where targets come at every step (Exps. 1, 2a, 2b; spec decision 5).
+    `gradient`: what training descends — "truncated", the paper's (chapter 5), or "exact", full
+    BPTT through every connection (Part IV; Greff et al. 2017 train the vanilla LSTM with it).
+    BPTT needs the whole sequence before it can change a weight, so "exact" needs
+    update="sequence".
     """
 
-    def __init__(self, config: LSTMConfig, update: str = "sequence"):
+    def __init__(self, config: LSTMConfig, update: str = "sequence", gradient: str = "truncated"):
         if update not in ("sequence", "step"):
             raise ValueError(f"update must be 'sequence' or 'step', got {update!r}")
-        self.config, self.update = config, update
+        if gradient not in ("truncated", "exact"):
+            raise ValueError(f"gradient must be 'truncated' or 'exact', got {gradient!r}")
+        if gradient == "exact" and update == "step":
+            raise ValueError("the exact gradient (BPTT) runs backward from the sequence's end, so it cannot change "
+                             "the weights after every step; use update='sequence', or gradient='truncated' for "
+                             "online updates")
+        self.config, self.update, self.gradient_kind = config, update, gradient
         c = config
         biased = BIAS[c.bias]
         self.n_src = c.n_in + c.n_recurrent            # z without its bias unit
@@ -175,7 +185,7 @@ class LSTM:
         self.layout = Layout(blocks)
         self.g, self.h = SQUASH[c.g], SQUASH[c.h]
         self.name = (f"LSTM ({c.blocks} block{'s' * (c.blocks > 1)} of {c.cells}, "
-                     f"{self.n_params} weights)")
+                     f"{self.n_params} weights{', full BPTT' * (gradient == 'exact')})")
 
     @property
     def n_params(self) -> int:
@@ -273,14 +283,20 @@ class LSTM:
         steps = Steps.stack(record)
         return steps, steps.y
 
-    def train_step(self, theta, batch, lr: float):
-        """One training sequence per network with the truncated gradient: (theta, loss, outputs)."""
-        from .gradients import truncated
+    def gradient(self, theta, batch):
+        """The gradient of one sequence's loss per network, truncated or exact: (loss, grad, outputs)."""
+        from . import gradients
 
+        return getattr(gradients, self.gradient_kind)(self, theta, batch)
+
+    def train_step(self, theta, batch, lr: float):
+        """One training sequence per network, by the configured gradient: (theta, loss, outputs)."""
         if self.update == "step":
+            from .gradients import truncated
+
             loss, theta, y = truncated(self, theta, batch, lr=lr)
             return theta, loss, y
-        loss, grad, y = truncated(self, theta, batch)
+        loss, grad, y = self.gradient(theta, batch)
         return theta - per_network(lr, grad), loss, y
 
 

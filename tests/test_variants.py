@@ -180,3 +180,20 @@ def test_a_forget_gate_held_open_is_the_1997_cell():
 def test_invalid_variant_configs(kwargs, match):
     with pytest.raises(ValueError, match=match):
         LSTMConfig(n_in=2, n_out=1, **kwargs)
+
+
+def test_training_with_the_exact_gradient():
+    """LSTM(gradient="exact") descends full BPTT; the default stays the paper's truncated gradient."""
+    net, theta, batch = setup("vanilla (Greff et al. 2017)")
+    exact = LSTM(net.config, gradient="exact")
+    new, loss, _ = exact.train_step(theta, batch, 0.1)
+    want_loss, grad, _ = gradients.exact(net, theta, batch)
+    assert np.array_equal(new, theta - 0.1 * grad) and np.array_equal(loss, want_loss)
+    _, trunc, _ = gradients.truncated(net, theta, batch)
+    assert np.array_equal(net.train_step(theta, batch, 0.1)[0], theta - 0.1 * trunc)
+    assert not np.allclose(grad, trunc)
+    assert "full BPTT" in exact.name and "BPTT" not in net.name
+    with pytest.raises(ValueError, match="update='sequence'"):
+        LSTM(net.config, update="step", gradient="exact")
+    with pytest.raises(ValueError, match="'truncated' or 'exact'"):
+        LSTM(net.config, gradient="bptt")
