@@ -25,6 +25,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import backend, scale
+from .params import per_network
 from .tasks.base import Batch, Task, stack
 
 CHUNK = 64  # sequences drawn per call to the task generator, per trial
@@ -136,6 +137,55 @@ class Recent:
         extra = [f"window {self.window}"] if self.window != 2000 else []
         extra += [f"fewer than {self.max_wrong + 1} wrong"] if self.max_wrong else []
         return ", ".join([name] + extra)
+
+
+class Minibatch:
+    """Minibatch gradient descent as gradient accumulation (Part IV): the gradients of `size`
+    consecutive training sequences, all taken at the same weights, are averaged, and the weights
+    change once, by `lr` times that mean. `train` still hands each network one sequence per
+    iteration, so budgets and stopping rules count sequences as before; between updates the
+    weights stand still. With size 1 this is the wrapped learner's per-sequence training.
+
+    The wrapped learner provides `gradient(theta, batch) -> (loss, grad, outputs)` and changes
+    its weights at sequence ends (`LSTM(config, update="sequence")`, either gradient)."""
+
+    def __init__(self, learner, size: int):
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"the minibatch size must be a positive integer, got {size!r}")
+        if not hasattr(learner, "gradient") or getattr(learner, "update", "sequence") != "sequence":
+            raise ValueError(f"{learner.name} cannot average gradients over sequences: a minibatch needs a learner "
+                             f"with a gradient method that updates at sequence ends, e.g. "
+                             f"lstm.LSTM(config, update='sequence')")
+        self.learner, self.size = learner, int(size)
+        self.name = f"{learner.name}, minibatches of {self.size}"
+        self.sum, self.n = None, 0  # the gradients accumulated since the last update, and how many
+
+    @property
+    def n_params(self) -> int:
+        return self.learner.n_params
+
+    def init(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """The wrapped learner's initial weights; a new run starts with nothing accumulated."""
+        self.sum, self.n = None, 0
+        return self.learner.init(rng, n)
+
+    def forward(self, theta, x):
+        return self.learner.forward(theta, x)
+
+    def train_step(self, theta, batch, lr):
+        loss, grad, y = self.learner.gradient(theta, batch)
+        self.sum = grad if self.n == 0 else self.sum + grad
+        self.n += 1
+        if self.n == self.size:
+            theta, self.sum, self.n = theta - per_network(lr, self.sum / self.size), None, 0
+        return theta, loss, y
+
+    def state(self) -> dict:
+        return {"sum": np.zeros(0) if self.sum is None else backend.to_host(self.sum), "n": np.array(self.n)}
+
+    def restore(self, state: dict):
+        self.n = int(state["n"])
+        self.sum = backend.to_device(state["sum"]) if self.n else None
 
 
 @dataclass
@@ -313,7 +363,7 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
         for stream, st in zip(streams, state["streams"]):
             stream.restore(st)
         stop.restore(arrays)
-        if hasattr(learner, "restore"):  # a learner with memory of its own (grow.Sequential)
+        if hasattr(learner, "restore"):  # a learner with memory of its own (grow.Sequential, Minibatch)
             learner.restore({k[len("learner_"):]: v for k, v in arrays.items() if k.startswith("learner_")})
         run.solved_weights = arrays.get("solved_weights", run.solved_weights)
 

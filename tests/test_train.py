@@ -190,3 +190,56 @@ def test_a_sweep_over_learning_rates_is_one_batch(kind):
     assert not np.allclose(fast.weights[1], slow.weights[1])
     with pytest.raises(ValueError, match="one per trial"):
         run([1.0, 2.0, 3.0])
+
+
+def test_minibatches_average_the_gradients_of_consecutive_sequences():
+    from lstm97.experiments import ARCHITECTURES
+    from lstm97.lstm import LSTM
+
+    net, task = LSTM(ARCHITECTURES["4-1"], gradient="exact"), tasks.make("4", T=20)
+    runs = {}
+    for name, learner in (("plain", net), ("size 1", train.Minibatch(net, 1))):
+        runs[name] = train.train(learner, task, lr=0.5, trials=2, max_sequences=300, seed=3, eval_every=100,
+                                 test_size=16, stop_when_solved=False, progress=False)
+    assert np.array_equal(runs["plain"].weights, runs["size 1"].weights)
+    assert runs["plain"].test_loss == runs["size 1"].test_loss
+
+    mb = train.Minibatch(net, 3)
+    rng = np.random.default_rng(0)
+    theta = mb.init(rng, 2)
+    batches = [task.sample(rng, 2) for _ in range(4)]
+    start = theta
+    for b in batches[:2]:
+        theta, _, _ = mb.train_step(theta, b, 0.5)
+        assert np.array_equal(theta, start), "the weights stand still inside a minibatch"
+    theta, _, _ = mb.train_step(theta, batches[2], 0.5)
+    mean = np.mean([net.gradient(start, b)[1] for b in batches[:3]], axis=0)
+    assert np.allclose(theta, start - 0.5 * mean, rtol=0, atol=1e-15)
+    assert mb.n == 0 and mb.name.endswith("minibatches of 3")
+
+
+def test_minibatch_state_resumes(tmp_path):
+    from lstm97.experiments import ARCHITECTURES
+    from lstm97.lstm import LSTM
+
+    def run(**kw):  # eval_every 50 and size 3: checkpoints fall inside a minibatch
+        return train.train(train.Minibatch(LSTM(ARCHITECTURES["4-1"]), 3), tasks.make("4", T=20), lr=0.5, trials=2,
+                           max_sequences=200, seed=3, eval_every=50, test_size=16, stop_when_solved=False,
+                           progress=False, **kw)
+
+    whole = run()
+    ckpt = str(tmp_path / "run.ckpt")
+    cut = run(checkpoint=ckpt, checkpoint_every=0.0, time_limit=0.0)
+    assert not cut.finished
+    resumed = run(checkpoint=ckpt, checkpoint_every=0.0, resume=True)
+    assert np.array_equal(resumed.weights, whole.weights) and resumed.test_loss == whole.test_loss
+
+
+def test_minibatch_needs_a_gradient():
+    from lstm97.experiments import ARCHITECTURES
+    from lstm97.lstm import LSTM
+
+    with pytest.raises(ValueError, match="update='sequence'"):
+        train.Minibatch(LSTM(ARCHITECTURES["4-1"], update="step"), 4)
+    with pytest.raises(ValueError, match="positive integer"):
+        train.Minibatch(LSTM(ARCHITECTURES["4-1"]), 0)
