@@ -1,4 +1,5 @@
-"""torch.nn.LSTM as an lstm97 net (Part IV): its weights mapped onto lstm97's parameter vector.
+"""Greff et al.'s vanilla LSTM as lstm97 options, and torch.nn.LSTM as an lstm97 net (Part IV):
+its weights mapped onto lstm97's parameter vector.
 
 One layer of torch.nn.LSTM computes, with gate rows in the order i, f, g, o,
 
@@ -8,7 +9,8 @@ One layer of torch.nn.LSTM computes, with gate rows in the order i, f, g, o,
 
 which is lstm97's cell with blocks = hidden size and one cell each, a forget gate (Gers et al.
 2000), no peepholes, only the cell outputs fed back (recurrent="cells"), g = h = tanh, and biased
-cells and gates: c is s_c, h is y_c, i, f, o are y_in, y_phi, y_out. torch.nn.LSTM has no output
+cells and gates — `vanilla` without peepholes, Greff et al.'s "NP" variant: c is s_c, h is y_c,
+i, f, o are y_in, y_phi, y_out. torch.nn.LSTM has no output
 units and lstm97 always has them, so the mapping takes a torch.nn.Linear readout too: lstm97's
 output units are y_k = f(W_k y_c + b_k), that readout followed by the logistic function.
 
@@ -21,6 +23,16 @@ import numpy as np
 from .lstm import LSTM, LSTMConfig
 
 
+def vanilla(n_in: int, n_out: int, blocks: int, **options) -> LSTMConfig:
+    """The "vanilla" LSTM of Greff et al. (2017) as lstm97 options: blocks of one cell, a forget
+    gate (Gers et al. 2000), peepholes (Gers & Schmidhuber 2000), only the cell outputs fed back,
+    g = h = tanh, every unit biased. Greff et al. train it with full BPTT:
+    `LSTM(vanilla(...), gradient="exact")`. `options` override any other `LSTMConfig` field
+    (init_range, forget_gate_bias, ...); torch.nn.LSTM is this cell with peepholes=False."""
+    return LSTMConfig(**{**dict(n_in=n_in, n_out=n_out, blocks=blocks, cells=1, bias="all", g="tanh", h="tanh",
+                                forget_gate=True, peepholes=True, recurrent="cells"), **options})
+
+
 def config_of(lstm, readout) -> LSTMConfig:
     """The lstm97 config of a one-layer, unidirectional torch.nn.LSTM with biases and a
     torch.nn.Linear readout (biased or not) on its hidden states."""
@@ -30,9 +42,8 @@ def config_of(lstm, readout) -> LSTMConfig:
     if readout.in_features != lstm.hidden_size:
         raise ValueError(f"the readout must read the {lstm.hidden_size} hidden states, "
                          f"it has in_features={readout.in_features}")
-    return LSTMConfig(n_in=lstm.input_size, n_out=readout.out_features, blocks=lstm.hidden_size, cells=1,
-                      bias="all" if readout.bias is not None else "hidden", g="tanh", h="tanh",
-                      forget_gate=True, recurrent="cells")
+    return vanilla(lstm.input_size, readout.out_features, lstm.hidden_size, peepholes=False,
+                   bias="all" if readout.bias is not None else "hidden")
 
 
 def from_torch(lstm, readout) -> tuple[LSTM, np.ndarray]:

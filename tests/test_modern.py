@@ -63,3 +63,13 @@ def test_only_a_single_lstm_layer_maps():
             config_of(torch.nn.LSTM(3, 4, **kwargs), readout)
     with pytest.raises(ValueError, match="must read the 4 hidden states"):
         config_of(lstm, torch.nn.Linear(5, 2))
+
+
+def test_vanilla_is_greff_et_al_and_torch_without_peepholes():
+    from lstm97.modern import vanilla
+
+    v = vanilla(3, 2, 4)
+    assert (v.cells, v.forget_gate, v.peepholes, v.recurrent, v.g, v.h, v.bias) == \
+        (1, True, True, "cells", "tanh", "tanh", "all")
+    lstm, readout = torch_pair()
+    assert config_of(lstm, readout) == vanilla(3, 2, 4, peepholes=False)
