@@ -14,7 +14,7 @@ At each step, in the paper's Sec. 5 order (input, then hidden units, then output
 z(t) holds the sources of cells and gates: the inputs x(t), for connectivity "F" the previous
 outputs of all cells *and gates* y_h(t-1) (only this reproduces the paper's weight counts), and
 a bias unit. o(t) holds the sources of the output units: the current cell outputs y_c(t), for
-connectivity "B" also the inputs, and a bias unit where outputs are biased. There is no forget
+connectivity "B" (or with `shortcut`) also the inputs, and a bias unit where outputs are biased. There is no forget
 gate: the self-connection is fixed at 1.0.
 
 Later variants are options of the same cell (Part IV, "Beyond 1997"; all off by default: the 1997
@@ -43,7 +43,8 @@ from .params import Layout, per_network
 from .squash import SQUASH
 from .squash import f as logistic
 
-BIAS = {"none": (), "gates": ("gates",), "hidden": ("gates", "cells"), "all": ("gates", "cells", "outputs")}
+BIAS = {"none": (), "gates": ("gates",), "hidden": ("gates", "cells"), "all": ("gates", "cells", "outputs"),
+        "gates+outputs": ("gates", "outputs")}
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class LSTMConfig:
       outputs see the cells; "B" — cells and gates see only the inputs, outputs see the inputs
       and the cells (tasks 2a, 2b).
     bias: which units have a bias weight: "none", "gates" (Table 10's "ga"), "hidden" (cells and
-      gates, "b1"), or "all" (every non-input unit).
+      gates, "b1"), "all" (every non-input unit), or "gates+outputs" (all but the cells: Gers et
+      al. 2000's CERG net, chapter 14).
     g, h: the cell input and output squashing, "g2"/"g1" and "h1"/"id" (see `squash`).
     init_range: every weight starts uniform in [-init_range, init_range] ...
     input_gate_bias, output_gate_bias: ... except these gate biases, one per block; None keeps
@@ -68,6 +70,8 @@ class LSTMConfig:
     recurrent (connectivity "F"): "all" — cells and gates see all cells and gates of t-1 (the
       paper's reading, spec decision 3); "cells" — only the cell outputs y_c(t-1), as in
       Greff et al. (2017) and torch.nn.LSTM.
+    shortcut (connectivity "F"): the output units also see the inputs x(t), as under "B" (the
+      "shortcut" connections of Gers et al. 2000's CERG net).
     g, h may also be "tanh" (the vanilla LSTM of Greff et al. 2017).
     """
 
@@ -87,6 +91,7 @@ class LSTMConfig:
     forget_gate_bias: tuple | None = None
     peepholes: bool = False
     recurrent: str = "all"
+    shortcut: bool = False
 
     def __post_init__(self):
         for name in ("n_in", "n_out", "blocks", "cells"):
@@ -98,13 +103,15 @@ class LSTMConfig:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        for name in ("output_gates", "forget_gate", "peepholes"):
+        for name in ("output_gates", "forget_gate", "peepholes", "shortcut"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not self.init_range > 0:
             raise ValueError(f"init_range must be positive, got {self.init_range!r}")
         if self.recurrent != "all" and self.connectivity != "F":
             raise ValueError(f"recurrent={self.recurrent!r} needs connectivity 'F': under 'B' nothing feeds back")
+        if self.shortcut and self.connectivity != "F":
+            raise ValueError("shortcut=True needs connectivity 'F': under 'B' the outputs see the inputs anyway")
         if self.forget_gate_bias is not None and not self.forget_gate:
             raise ValueError("forget_gate_bias is set but forget_gate is False; add forget_gate=True")
         for name in ("input_gate_bias", "output_gate_bias", "forget_gate_bias"):
@@ -144,7 +151,8 @@ class LSTMConfig:
         """The options set here that the 1997 cell does not have (empty for a 1997 net)."""
         later = {"forget_gate": self.forget_gate, "peepholes": self.peepholes,
                  "recurrent='cells'": self.recurrent == "cells", "g='tanh'": self.g == "tanh",
-                 "h='tanh'": self.h == "tanh"}
+                 "h='tanh'": self.h == "tanh", "shortcut": self.shortcut,
+                 "bias='gates+outputs'": self.bias == "gates+outputs"}
         return tuple(name for name, on in later.items() if on)
 
 
@@ -176,7 +184,8 @@ class LSTM:
         self.n_zc = self.n_src + ("cells" in biased)   # sources of a cell input
         self.n_zg = self.n_src + ("gates" in biased)   # sources of a gate
         self.output_bias = "outputs" in biased
-        self.n_o = c.n_cells + (c.n_in if c.connectivity == "B" else 0) + self.output_bias
+        self.to_outputs = c.connectivity == "B" or c.shortcut   # the inputs feed the output units
+        self.n_o = c.n_cells + (c.n_in if self.to_outputs else 0) + self.output_bias
         self.gates = ("in",) + ("phi",) * c.forget_gate + ("out",) * c.output_gates  # the order of y_h
         blocks = [("W_c", (c.n_cells, self.n_zc))] + [(f"W_{n}", (c.blocks, self.n_zg)) for n in self.gates]
         if c.peepholes:  # p_*[j, v]: from cell v of block j to that gate of block j
@@ -243,7 +252,7 @@ class LSTM:
             y_out, df_out = xp.ones((B, c.blocks)), xp.zeros((B, c.blocks))
         h, dh = self.h(s)
         y_c = self.per_cell(y_out) * h                           # eq. (9)
-        o = [y_c] + ([x] if c.connectivity == "B" else []) + ([xp.ones((B, 1))] if self.output_bias else [])
+        o = [y_c] + ([x] if self.to_outputs else []) + ([xp.ones((B, 1))] if self.output_bias else [])
         o = xp.concatenate(o, axis=1)
         y, df_k = logistic(xp.einsum("bkj,bj->bk", p["W_k"], o))
         parts = [y_c, y_in] + ([y_phi] if c.forget_gate else []) + ([y_out] if c.output_gates else [])

@@ -18,6 +18,7 @@ VARIANTS = {
     "forget gate and peepholes, no output gates": dict(forget_gate=True, peepholes=True, output_gates=False),
     "recurrent cells": dict(recurrent="cells"),
     "vanilla (Greff et al. 2017)": VANILLA,
+    "CERG net (Gers et al. 2000)": dict(forget_gate=True, recurrent="cells", shortcut=True, bias="gates+outputs"),
 }
 
 
@@ -91,6 +92,27 @@ def test_layouts():
     assert forget.layout.shapes == {"W_c": (4, 14), "W_in": (2, 14), "W_phi": (2, 14), "W_out": (2, 14), "W_k": (2, 5)}
     steps, _ = forget.forward(forget.init(np.random.default_rng(0), 1), np.zeros((1, 3, 3)))
     assert steps.y_phi.shape == (1, 3, 2) and ((steps.y_phi > 0) & (steps.y_phi < 1)).all()
+
+
+def test_gers_cerg_topology_has_424_weights():
+    """Gers et al. (2000): 4 blocks of 2, 7 inputs and outputs, 424 weights; the one reading of our
+    options that counts 424 (chapter 14): cells and gates see the inputs and the cell outputs of
+    t-1, only gates and outputs are biased, and the outputs see the inputs too (shortcut)."""
+    c = LSTMConfig(7, 7, blocks=4, cells=2, forget_gate=True, recurrent="cells", shortcut=True, bias="gates+outputs")
+    net = LSTM(c)
+    assert net.n_params == 424
+    assert net.layout.shapes == {"W_c": (8, 15), "W_in": (4, 16), "W_phi": (4, 16), "W_out": (4, 16), "W_k": (7, 16)}
+    assert c.beyond_1997 == ("forget_gate", "recurrent='cells'", "shortcut", "bias='gates+outputs'")
+    # the shortcut is the inputs' column block of W_k: without it the outputs ignore x(t)
+    theta = net.init(np.random.default_rng(0), 1)
+    x = np.eye(7)[None, [0, 3, 1]]
+    cut = theta.copy()
+    net.layout.views(cut)["W_k"][:, :, 8:15] = 0
+    no_shortcut = LSTM(dataclasses.replace(c, shortcut=False))
+    kept = net.layout.views(cut)
+    theta2 = np.concatenate([kept[n].reshape(1, -1) if n != "W_k" else np.delete(kept[n], range(8, 15), axis=2).reshape(1, -1)
+                             for n in net.layout.shapes], axis=1)
+    assert np.allclose(net.forward(cut, x)[1], no_shortcut.forward(theta2, x)[1])
 
 
 def test_forget_gate_biases_are_set():
@@ -175,6 +197,7 @@ def test_a_forget_gate_held_open_is_the_1997_cell():
     (dict(peepholes="yes"), "peepholes must be True or False"),
     (dict(recurrent="gates"), "recurrent must be one of all, cells"),
     (dict(recurrent="cells", connectivity="B"), "needs connectivity 'F'"),
+    (dict(shortcut=True, connectivity="B"), "shortcut=True needs connectivity 'F'"),
     (dict(h="relu"), "h must be one of h1, id, tanh"),
 ])
 def test_invalid_variant_configs(kwargs, match):
