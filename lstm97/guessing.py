@@ -7,8 +7,17 @@ here is the NIPS'96 one (Hochreiter & Schmidhuber 1996, spec Sec. 5.8):
 * logistic units; architecture "A1": fully connected — each of the `hidden` hidden units and the
   output unit sees the input, a bias and every non-input unit (itself included); "A2": each
   hidden unit sees only the input, the bias, itself and the output, the output sees everything;
-* every unit updates at once from the current input and the previous step's activations, which
-  are reset to 0 at each sequence start; the output at a sequence's last step is the answer.
+* activations are reset to 0 at each sequence start; the output at a sequence's last step is
+  the answer;
+* the order in which units update within a step the NIPS'96 paper does not say. `order =
+  "synchronous"` (the default): every unit updates at once from the current input and the
+  previous step's activations. `"layered"`: the LSTM paper's own order (its Sec. 5: input,
+  hidden units, output): the hidden units first, from the current input and the previous step's
+  activations, then the output, which sees the hidden units' new activations and its own previous
+  one. Parity needs the layered order: its new value is the XOR of the current input and the
+  parity so far, which no single threshold unit computes from those two alone; a hidden unit that
+  has already seen the current input supplies the missing AND (chapter 13). Synchronously, an A1
+  net with one hidden unit cannot hold the parity of even two bits.
 
 One *search* draws a test set, then guesses nets one after another until a net classifies every
 test sequence right (by the task's criterion); its count is the number of nets drawn, the
@@ -22,6 +31,7 @@ import numpy as np
 from .tasks.base import Task, check_int
 
 ARCHITECTURES = ("A1", "A2")
+ORDERS = ("synchronous", "layered")
 
 
 def n_weights(hidden: int) -> int:
@@ -44,9 +54,15 @@ def draw(rng: np.random.Generator, n: int, hidden: int, arch: str = "A1", limit:
     return W
 
 
-def outputs(W: np.ndarray, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def _logistic(net):
+    return 0.5 * (1.0 + np.tanh(0.5 * net))  # without overflow for |net| ~ 100s
+
+
+def outputs(W: np.ndarray, x: np.ndarray, lengths: np.ndarray, order: str = "synchronous") -> np.ndarray:
     """Output of each net at the end of each sequence, (G, S), for inputs `x` (S, T) padded past
-    `lengths`."""
+    `lengths`, the units updating in `order` (see above)."""
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
     G, U, _ = W.shape
     S = len(lengths)
     a = np.zeros((G, S, U))
@@ -54,30 +70,33 @@ def outputs(W: np.ndarray, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     rec = W[:, :, 2:].transpose(0, 2, 1)  # (G, source, unit)
     for t in range(int(lengths.max())):
         net = x[None, :, t, None] * W[:, None, :, 0] + W[:, None, :, 1] + a @ rec
-        a = 0.5 * (1.0 + np.tanh(0.5 * net))  # logistic, without overflow for |net| ~ 100s
+        if order == "layered":  # the output sees the hidden units' new activations, not their old
+            net[:, :, -1] += np.einsum("gsh,gh->gs", _logistic(net[:, :, :-1]) - a[:, :, :-1], rec[:, :-1, -1])
+        a = _logistic(net)
         ends = lengths - 1 == t
         out[:, ends] = a[:, ends, -1]
     return out
 
 
-def all_correct(W, x, lengths, target, threshold, first: int = 32) -> np.ndarray:
+def all_correct(W, x, lengths, target, threshold, first: int = 32, order: str = "synchronous") -> np.ndarray:
     """(G,) bool: the nets whose end output is within `threshold` of `target` on every sequence.
     The first `first` sequences weed out most nets before the rest are run."""
-    ok = (np.abs(outputs(W, x[:first], lengths[:first]) - target[:first]) < threshold).all(axis=1)
+    ok = (np.abs(outputs(W, x[:first], lengths[:first], order) - target[:first]) < threshold).all(axis=1)
     if len(lengths) > first and ok.any():
-        rest = np.abs(outputs(W[ok], x[first:], lengths[first:]) - target[first:]) < threshold
+        rest = np.abs(outputs(W[ok], x[first:], lengths[first:], order) - target[first:]) < threshold
         ok[np.flatnonzero(ok)] = rest.all(axis=1)
     return ok
 
 
 def search(rng: np.random.Generator, x, lengths, target, threshold: float, *, hidden: int = 1,
-           arch: str = "A1", limit: float = 100.0, batch: int = 1000, max_guesses: int = 1_000_000):
+           arch: str = "A1", order: str = "synchronous", limit: float = 100.0, batch: int = 1000,
+           max_guesses: int = 1_000_000):
     """Guess nets until one gets every sequence right: (guesses, weights), or (None, None) after
     `max_guesses` failures."""
     tried = 0
     while tried < max_guesses:
         W = draw(rng, min(batch, max_guesses - tried), hidden, arch, limit)
-        ok = np.flatnonzero(all_correct(W, x, lengths, target, threshold))
+        ok = np.flatnonzero(all_correct(W, x, lengths, target, threshold, order=order))
         if len(ok):
             return tried + int(ok[0]) + 1, W[ok[0]]
         tried += len(W)
@@ -92,7 +111,7 @@ def end_values(task: Task, batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def trials(task: Task, trials: int, seed: int = 0, *, test_size: int = 256, extra_test: int = 2560,
-           **kw) -> dict:
+           order: str = "synchronous", **kw) -> dict:
     """`trials` independent searches on `task`, each against its own `test_size` test set (ST1:
     none wrong); each successful net then meets `extra_test` fresh sequences. Returns the guesses,
     fraction wrong and weights of each search (None where it failed); trial k's numbers come
@@ -102,12 +121,12 @@ def trials(task: Task, trials: int, seed: int = 0, *, test_size: int = 256, extr
         search_rng, test_rng, extra_rng = (np.random.default_rng(s) for s in
                                            np.random.SeedSequence(seed, spawn_key=(k,)).spawn(3))
         x, lengths, target = end_values(task, task.sample(test_rng, test_size))
-        n, W = search(search_rng, x, lengths, target, task.threshold, **kw)
+        n, W = search(search_rng, x, lengths, target, task.threshold, order=order, **kw)
         counts.append(n)
         nets.append(W)
         if W is not None:
             x, lengths, target = end_values(task, task.sample(extra_rng, extra_test))
-            wrong.append(float((np.abs(outputs(W[None], x, lengths)[0] - target) >= task.threshold).mean()))
+            wrong.append(float((np.abs(outputs(W[None], x, lengths, order)[0] - target) >= task.threshold).mean()))
         else:
             wrong.append(None)
     return {"guesses": counts, "fraction_wrong": wrong, "weights": nets}

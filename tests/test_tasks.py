@@ -18,7 +18,7 @@ SMALL = {  # every task at a size that keeps the tests fast
     "1": {}, "2a": {"p": 10}, "2b": {"p": 10}, "2c": {"p": 10, "q": 20},
     "3a": {"T": 40, "N": 3}, "3b": {"T": 40, "N": 1}, "3c": {"T": 40, "N": 3},
     "4": {"T": 40}, "5": {"T": 40}, "6a": {}, "6b": {}, "xor": {"T": 40},
-    "cerg": {"strings": 3},
+    "cerg": {"strings": 3}, "parity": {"T": 40, "spread": 10},
 }
 
 

@@ -14,6 +14,7 @@ from .adding import Adding, Multiplication
 from .base import Batch, Task
 from .long_lag import NoiseFreeLag, VeryLongLag
 from .noise_signal import NoiseAndSignal
+from .parity import Parity
 from .reber import ContinualReber, EmbeddedReber, accepts, embedded_reber_string, legal_successors, reber_string
 from .temporal_order import TemporalOrder
 from .xor import DelayedXOR
@@ -31,8 +32,9 @@ TASKS = {
     "5": Multiplication,
     "6a": lambda length=(100, 110): TemporalOrder(windows=((10, 20), (50, 60)), length=length),
     "6b": lambda length=(100, 110): TemporalOrder(windows=((10, 20), (33, 43), (66, 76)), length=length),
-    # Not an experiment of the paper: the limitation its Sec. 6 names first (chapter 13).
+    # Not experiments of the paper: the limitations its Sec. 6 names (chapter 13).
     "xor": DelayedXOR,
+    "parity": Parity,
     # Not of the 1997 paper: Gers et al. (2000), chapter 14.
     "cerg": ContinualReber,
 }
@@ -49,7 +51,7 @@ def make(name: str, **params) -> Task:
 
 
 __all__ = [
-    "Adding", "Batch", "ContinualReber", "DelayedXOR", "EmbeddedReber", "Multiplication", "NoiseAndSignal", "NoiseFreeLag", "TASKS",
+    "Adding", "Batch", "ContinualReber", "DelayedXOR", "EmbeddedReber", "Multiplication", "NoiseAndSignal", "NoiseFreeLag", "Parity", "TASKS",
     "Task", "TemporalOrder", "VeryLongLag", "accepts", "embedded_reber_string", "legal_successors",
     "make", "reber_string",
 ]
