@@ -384,3 +384,12 @@ def test_continual_reber_first_error_counts_correct_steps():
         tasks.make("cerg", strings=0)
     with pytest.raises(ValueError, match="embedded Reber"):
         task.encode([["BTBPVVETE", "BTSE"]])
+
+
+def test_continual_reber_test_streams_have_their_own_length():
+    task = tasks.make("cerg", strings=2, test_strings=7)
+    assert [len(s) for s in task.sample(rng(13), 3).info["streams"]] == [2, 2, 2]
+    assert [len(s) for s in task.test_set(rng(13), 3).info["streams"]] == [7, 7, 7]
+    assert tasks.make("cerg", strings=5).test_strings == 5
+    with pytest.raises(ValueError, match="test_strings"):
+        tasks.make("cerg", test_strings=0)
