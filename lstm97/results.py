@@ -148,8 +148,8 @@ def time_left(protocol, row: dict, speeds: dict) -> tuple[float, float] | None:
     seen = row["seen"] or 0
     if row["status"] == "in progress" and row["wall_time"]:
         speed = network_steps(protocol, seen, row["trials"]) / row["wall_time"]
-    else:
-        speed = speeds.get(family(protocol), speeds.get(None))
+    else:  # the other families' speeds are the compiled 1997 cell's: no guide for a later variant
+        speed = speeds.get(family(protocol), None if protocol.config().beyond_1997 else speeds.get(None))
     if not speed:
         return None
     target = protocol.paper.get("success_after", protocol.max_sequences)
@@ -318,7 +318,10 @@ GROUPS = (("1", "embedded Reber grammar", 7, ("1-1", "1-2", "1-3", "1-4", "1-5")
           ("3a–3c", "noise and signal on one channel", 9, ("3a-1", "3a-2", "3a-3", "3b-1", "3b-2", "3b-3", "3c-1", "3c-2")),
           ("4", "adding, T = 100, 500, 1000", 10, ("4-1", "4-2", "4-3")),
           ("5", "multiplication, T = 100", 11, ("5-140", "5-13")),
-          ("6a, 6b", "temporal order", 12, ("6a", "6b")))
+          ("6a, 6b", "temporal order", 12, ("6a", "6b")),
+          # Part IV: not of the 1997 paper; the paper's column is Gers et al. (2000)
+          ("CERG", "continual embedded Reber grammar, forget gates (Gers et al. 2000)", 14, ("cerg-forget",)),
+          ("CERG", "the same, 1997 cell without resets", 14, ("cerg-1997",)))
 
 
 def _span(values, fmt="{:,}") -> str:
@@ -332,6 +335,8 @@ def paper_summary(protocols) -> str:
     trials = {p.trials for p in protocols}
     if rates and len(rates) == len(protocols):
         head = f"{_span([round(100 * r) for r in rates], '{}')} % of {_span(list(trials), '{}')} trials"
+        if any(p.paper.get("from_memory") for p in protocols):
+            head += " (from memory, unconfirmed)"
     else:
         head = "solved"
     afters = [p.paper["success_after"] for p in protocols if "success_after" in p.paper]

@@ -129,3 +129,14 @@ def test_estimated_says_the_time_left_as_a_range(folder):
     assert results.estimated(experiments.get("4-1"), rows["4-1"], speeds) == "—"
     assert results.estimated(p3, rows["4-3"], {}) == "unknown (no recorded speed)"
     assert results.recorded_speeds(folder=folder) == pytest.approx(speeds), "every row read, 4-x the only recorded"
+
+
+def test_part_iv_rows_quote_gers_and_borrow_no_speed(folder):
+    """The CERG rows (chapter 14) quote Gers et al. 2000, the 1997 cell's 0 % marked as from memory;
+    the compiled 1997 cell's speeds say nothing of a later variant's cost on the reference."""
+    table = results.summary_table(folder=folder)
+    assert "| 18 % of 100 trials | pending: cerg-forget | 14 |" in table
+    assert "0 % of 100 trials (from memory, unconfirmed) | pending: cerg-1997" in table
+    speeds = {"4": 1e6, None: 1e6}
+    p = experiments.get("cerg-forget")
+    assert results.time_left(p, results.recorded("cerg-forget", folder=folder), speeds) is None
