@@ -30,7 +30,7 @@ TASKS = {
     "3c": lambda T=100, N=3, input_noise=False: NoiseAndSignal(T=T, N=N, variant="c", input_noise=input_noise),
     "4": Adding,
     "5": Multiplication,
-    "6a": lambda length=(100, 110): TemporalOrder(windows=((10, 20), (50, 60)), length=length),
+    "6a": lambda length=(100, 110), windows=((10, 20), (50, 60)): TemporalOrder(windows=windows, length=length),
     "6b": lambda length=(100, 110): TemporalOrder(windows=((10, 20), (33, 43), (66, 76)), length=length),
     # Not experiments of the paper: the limitations its Sec. 6 names (chapter 13).
     "xor": DelayedXOR,
