@@ -53,11 +53,14 @@ def learner_for(protocol, engine: str):
     """The learner for a protocol: the compiled fast path where it can run (the 1997 cell, on the
     CPU), else the reference; with the protocol's sequential construction, if any."""
     learner, engine = _learner(protocol, engine)
+    if protocol.minibatch > 1:
+        learner = train.Minibatch(learner, protocol.minibatch)
     return (grow.Sequential(learner) if protocol.grow else learner), engine
 
 
 def _learner(protocol, engine: str):
-    later = protocol.config().beyond_1997  # the fast path has only the 1997 cell
+    # the fast path has only the 1997 cell and its truncated gradient
+    later = protocol.config().beyond_1997 + (("gradient='exact'",) if protocol.gradient == "exact" else ())
     if later and engine == "fast":
         raise SystemExit(f"error: the fast path implements only the 1997 cell, not {', '.join(later)}; "
                          f"use --engine reference")
@@ -72,7 +75,7 @@ def _learner(protocol, engine: str):
                 return FastLSTM(protocol.config(), update=protocol.update), "fast"
             if engine == "fast":
                 raise SystemExit("error: the fast path runs on the CPU; use --backend numpy or --engine reference")
-    return LSTM(protocol.config(), update=protocol.update), "reference"
+    return LSTM(protocol.config(), update=protocol.update, gradient=protocol.gradient), "reference"
 
 
 def main(argv=None) -> int:

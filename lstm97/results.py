@@ -119,7 +119,9 @@ def network_steps(protocol, sequences: float, trials: int | None = None) -> floa
 
 def family(protocol) -> str:
     """Rows whose runs have the same kind of net and data, and so the same speed per network-step."""
-    return "2ab" if protocol.task in ("2a", "2b") else protocol.task
+    name = "2ab" if protocol.task in ("2a", "2b") else protocol.task
+    # a later variant runs on the NumPy reference (chapter 15), not at the compiled 1997 cell's speed
+    return name + ", later variant" if protocol.config().beyond_1997 or protocol.gradient == "exact" else name
 
 
 def measured_speeds(rows: dict) -> dict:
@@ -321,7 +323,12 @@ GROUPS = (("1", "embedded Reber grammar", 7, ("1-1", "1-2", "1-3", "1-4", "1-5")
           ("6a, 6b", "temporal order", 12, ("6a", "6b")),
           # Part IV: not of the 1997 paper; the paper's column is Gers et al. (2000)
           ("CERG", "continual embedded Reber grammar, forget gates (Gers et al. 2000)", 14, ("cerg-forget",)),
-          ("CERG", "the same, 1997 cell without resets", 14, ("cerg-1997",)))
+          ("CERG", "the same, 1997 cell without resets", 14, ("cerg-1997",)),
+          # chapter 15: one change at a time, on a shortened temporal order task; no paper result
+          *(("6a, short", f"temporal order, 14–16 steps: {what}", 15, (name,))
+            for name, what in (("iv-1997", "1997 cell"), ("iv-forget", "+ forget gates"),
+                               ("iv-peepholes", "+ peepholes"), ("iv-bptt", "+ full gradient"),
+                               ("iv-minibatch", "+ minibatches of 4"))))
 
 
 def _span(values, fmt="{:,}") -> str:
@@ -331,6 +338,8 @@ def _span(values, fmt="{:,}") -> str:
 
 def paper_summary(protocols) -> str:
     """The paper's result for a group of rows, from the numbers quoted in the protocols."""
+    if not any(p.paper for p in protocols):
+        return "— (not in a paper)"
     rates = [p.paper["success_rate"] for p in protocols if "success_rate" in p.paper]
     trials = {p.trials for p in protocols}
     if rates and len(rates) == len(protocols):

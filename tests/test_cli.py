@@ -133,9 +133,24 @@ def test_a_later_variant_runs_on_the_reference_engine():
     from lstm97.__main__ import learner_for
     from lstm97.lstm import LSTM, LSTMConfig
 
-    protocol = SimpleNamespace(config=lambda: LSTMConfig(2, 1, forget_gate=True), update="sequence", grow=False)
+    protocol = SimpleNamespace(config=lambda: LSTMConfig(2, 1, forget_gate=True), update="sequence", grow=False,
+                               gradient="truncated", minibatch=1)
     learner, engine = learner_for(protocol, "auto")
     assert engine == "reference" and type(learner) is LSTM and learner.config.forget_gate
     with pytest.raises(SystemExit, match="only the 1997 cell, not forget_gate; use --engine reference"):
         learner_for(protocol, "fast")
     assert learner_for(experiments.get("4-1"), "auto")[1] == "fast"
+
+
+def test_chapter_15_rows_build_their_learners():
+    from lstm97.__main__ import learner_for
+    from lstm97.train import Minibatch
+
+    assert learner_for(experiments.get("iv-1997"), "auto")[1] == "fast"
+    bptt, engine = learner_for(experiments.get("iv-bptt"), "auto")
+    assert engine == "reference" and bptt.gradient_kind == "exact" and bptt.config.peepholes
+    with pytest.raises(SystemExit, match="gradient='exact'"):
+        learner_for(experiments.get("iv-bptt"), "fast")
+    mb, _ = learner_for(experiments.get("iv-minibatch"), "auto")
+    assert isinstance(mb, Minibatch) and mb.size == 4 and experiments.get("iv-minibatch").lr == 2.0
+    assert experiments.get("iv-forget").config().forget_gate_bias == (5.0, 5.0)
