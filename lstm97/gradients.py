@@ -90,8 +90,8 @@ def truncated(net, theta, batch, lr: float | None = None):
         for name, trace in traces.items():
             if name == "W_c":
                 g["W_c"][...] += e_s[:, :, None] * trace                                 # eq. (28)
-            else:  # a gate's weight: summed over its block's cells, eq. (26)
-                g[name][...] += (e_s[:, :, None] * trace).reshape(B, c.blocks, c.cells, -1).sum(axis=2)
+            else:  # a gate's weight: summed over its block's cells
+                g[name][...] += (e_s[:, :, None] * trace).reshape(B, c.blocks, c.cells, -1).sum(axis=2)  # eq. (26)
         if lr is not None:
             for name, block in g.items():
                 p[name][...] -= per_network(lr, block)
