@@ -35,9 +35,9 @@ def loss(net, theta, batch):
     return gradients.exact(net, theta, batch)[0]
 
 
-@pytest.mark.parametrize("name", list(NETS))
-def test_exact_gradient_matches_finite_differences(name):
-    net, theta, batch = setup(name)
+def check_exact_against_finite_differences(net, theta, batch):
+    """gradients.exact against central differences of the loss, every parameter (also
+    tests/test_variants.py)."""
     _, grad, _ = gradients.exact(net, theta, batch)
     eps, fd = 1e-6, np.zeros_like(theta)
     for j in range(net.n_params):
@@ -47,14 +47,25 @@ def test_exact_gradient_matches_finite_differences(name):
     assert np.allclose(grad, fd, rtol=1e-5, atol=1e-9), np.abs(grad - fd).max()
 
 
-@pytest.mark.parametrize("name", list(NETS))
-@pytest.mark.parametrize("seed", [1, 2])
-def test_truncated_is_the_exact_gradient_with_recurrent_sources_held_constant(name, seed):
-    net, theta, batch = setup(name, seed=seed, T=12)
+def check_truncated_is_exact_truncated(net, theta, batch):
+    """gradients.truncated equals BPTT with the held-constant sources: loss, outputs, gradient;
+    returns the truncated gradient."""
     l1, g1, y1 = gradients.truncated(net, theta, batch)
     l2, g2, y2 = gradients.exact(net, theta, batch, truncate=True)
     assert np.allclose(l1, l2) and np.allclose(y1, y2)
     assert np.allclose(g1, g2, rtol=1e-10, atol=1e-14)
+    return g1
+
+
+@pytest.mark.parametrize("name", list(NETS))
+def test_exact_gradient_matches_finite_differences(name):
+    check_exact_against_finite_differences(*setup(name))
+
+
+@pytest.mark.parametrize("name", list(NETS))
+@pytest.mark.parametrize("seed", [1, 2])
+def test_truncated_is_the_exact_gradient_with_recurrent_sources_held_constant(name, seed):
+    check_truncated_is_exact_truncated(*setup(name, seed=seed, T=12))
 
 
 @pytest.mark.parametrize("name", [n for n in NETS if n.startswith("B")])
