@@ -60,7 +60,7 @@ def learner_for(protocol, engine: str):
 
 def _learner(protocol, engine: str):
     # the fast path has only the 1997 cell and its truncated gradient
-    later = protocol.config().beyond_1997 + (("gradient='exact'",) if protocol.gradient == "exact" else ())
+    later = protocol.beyond_1997
     if later and engine == "fast":
         raise SystemExit(f"error: the fast path implements only the 1997 cell, not {', '.join(later)}; "
                          f"use --engine reference")

@@ -118,6 +118,12 @@ class Protocol:
         """The architecture of this row of Table 10 (or of Part IV's nets)."""
         return ARCHITECTURES.get(self.architecture) or LATER_ARCHITECTURES[self.architecture]
 
+    @property
+    def beyond_1997(self) -> tuple[str, ...]:
+        """What this protocol uses that the 1997 paper did not (the config's later options, the
+        full gradient); empty for the paper's rows. Such a run has no compiled fast path."""
+        return self.config().beyond_1997 + (("gradient='exact'",) if self.gradient == "exact" else ())
+
     def make_task(self):
         return tasks.make(self.task, **self.task_params)
 

@@ -121,7 +121,7 @@ def family(protocol) -> str:
     """Rows whose runs have the same kind of net and data, and so the same speed per network-step."""
     name = "2ab" if protocol.task in ("2a", "2b") else protocol.task
     # a later variant runs on the NumPy reference (chapter 15), not at the compiled 1997 cell's speed
-    return name + ", later variant" if protocol.config().beyond_1997 or protocol.gradient == "exact" else name
+    return name + ", later variant" if protocol.beyond_1997 else name
 
 
 def measured_speeds(rows: dict) -> dict:
@@ -151,7 +151,7 @@ def time_left(protocol, row: dict, speeds: dict) -> tuple[float, float] | None:
     if row["status"] == "in progress" and row["wall_time"]:
         speed = network_steps(protocol, seen, row["trials"]) / row["wall_time"]
     else:  # the other families' speeds are the compiled 1997 cell's: no guide for a later variant
-        speed = speeds.get(family(protocol), None if protocol.config().beyond_1997 else speeds.get(None))
+        speed = speeds.get(family(protocol), None if protocol.beyond_1997 else speeds.get(None))
     if not speed:
         return None
     target = protocol.paper.get("success_after", protocol.max_sequences)

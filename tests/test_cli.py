@@ -1,4 +1,5 @@
 """The command line: clear errors, result files with provenance, and a real kill resumed."""
+import dataclasses
 import json
 import os
 import signal
@@ -128,13 +129,10 @@ def test_a_time_limit_keeps_the_checkpoint_and_resume_finishes(tmp_path):
 
 def test_a_later_variant_runs_on_the_reference_engine():
     """The fast path has only the 1997 cell: "auto" falls back to the reference, "fast" says so."""
-    from types import SimpleNamespace
-
     from lstm97.__main__ import learner_for
-    from lstm97.lstm import LSTM, LSTMConfig
+    from lstm97.lstm import LSTM
 
-    protocol = SimpleNamespace(config=lambda: LSTMConfig(2, 1, forget_gate=True), update="sequence", grow=False,
-                               gradient="truncated", minibatch=1)
+    protocol = dataclasses.replace(experiments.get("4-1"), architecture="iv-forget")  # 6a's net with forget gates
     learner, engine = learner_for(protocol, "auto")
     assert engine == "reference" and type(learner) is LSTM and learner.config.forget_gate
     with pytest.raises(SystemExit, match="only the 1997 cell, not forget_gate; use --engine reference"):
