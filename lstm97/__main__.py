@@ -112,7 +112,8 @@ def main(argv=None) -> int:
     run = train.train(learner, protocol.make_task(), lr=protocol.lr, trials=trials, max_sequences=budget,
                       seed=args.seed, eval_every=eval_every, test_size=protocol.test_size, stop=protocol.stop,
                       progress=not args.quiet, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every,
-                      resume=args.resume, time_limit=None if args.max_minutes is None else 60 * args.max_minutes)
+                      resume=args.resume, time_limit=None if args.max_minutes is None else 60 * args.max_minutes,
+                      freeze_solved=True)  # as in the paper, a trial's training ends at its success
     if not run.finished:
         print(f"{protocol.name}: stopped after {args.max_minutes:g} min at {run.sequences[-1]:,} sequences "
               f"({int(run.solved.sum())}/{trials} solved); the checkpoint {checkpoint} goes on with --resume",

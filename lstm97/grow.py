@@ -73,6 +73,13 @@ class Sequential:
             self.sum, self.previous, self.n = np.zeros(B), mean, 0
         return theta, loss, y
 
+    def select(self, keep):
+        """Keep only the networks `keep` (indices into the current batch): `train` drops solved ones."""
+        if len(self.sum):
+            self.sum, self.previous = self.sum[keep], self.previous[keep]
+        if hasattr(self.learner, "select"):
+            self.learner.select(keep)
+
     # the checkpointed memory of the criterion (train.train saves and restores it)
     def state(self) -> dict:
         return {"sum": self.sum, "previous": self.previous, "n": np.array(self.n)}

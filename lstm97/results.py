@@ -133,7 +133,7 @@ def measured_speeds(rows: dict) -> dict:
     for name, r in rows.items():
         if r["status"] != "pending" and r["wall_time"]:
             p = experiments.get(name)
-            speeds.setdefault(family(p), []).append(network_steps(p, r["seen"], r["trials"]) / r["wall_time"])
+            speeds.setdefault(family(p), []).append(network_steps(p, r["trained"], 1) / r["wall_time"])
     out = {f: float(np.mean(v)) for f, v in speeds.items()}
     if out:
         out[None] = float(np.mean([v for vs in speeds.values() for v in vs]))
@@ -144,18 +144,20 @@ def time_left(protocol, row: dict, speeds: dict) -> tuple[float, float] | None:
     """Seconds a row still needs on the machine its runs were recorded on: (until the paper's mean
     number of sequences, until the whole budget); a run lasts until its slowest trial is solved,
     so the truth lies in between. An in-progress row is measured by its own speed and goes on from
-    its checkpoint. None where no speed is known; (0, 0) for a finished row."""
+    its checkpoint, with only its unsolved trials (the command line freezes solved ones). None where
+    no speed is known; (0, 0) for a finished row."""
     if row["status"] == "finished":
         return 0.0, 0.0
-    seen = row["seen"] or 0
+    seen, trials = row["seen"] or 0, protocol.trials
     if row["status"] == "in progress" and row["wall_time"]:
-        speed = network_steps(protocol, seen, row["trials"]) / row["wall_time"]
+        speed = network_steps(protocol, row["trained"], 1) / row["wall_time"]
+        trials = sum(s is None for s in row["solved_after"])
     else:  # the other families' speeds are the compiled 1997 cell's: no guide for a later variant
         speed = speeds.get(family(protocol), None if protocol.beyond_1997 else speeds.get(None))
     if not speed:
         return None
     target = protocol.paper.get("success_after", protocol.max_sequences)
-    return tuple(network_steps(protocol, max(n - seen, 0)) / speed for n in (target, protocol.max_sequences))
+    return tuple(network_steps(protocol, max(n - seen, 0), trials) / speed for n in (target, protocol.max_sequences))
 
 
 def _left_range(left) -> str:
@@ -242,6 +244,8 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
     * ``status``: "finished" (a result file), "in progress" (only a checkpoint: a run that
       `python -m lstm97 run NAME --resume` goes on with) or "pending" (neither);
     * ``solved_after`` (per trial, None where unsolved), ``seen`` (sequences per trial so far),
+      ``trained`` (training sequences summed over the trials: fewer than trials × seen where
+      solved trials were frozen),
       ``trials``, ``seed``, ``scale``, ``engine``, ``backend``, ``device`` (a result file's
       provenance: backend and GPU in words; None for a checkpoint), ``wall_time`` (seconds),
       ``commit`` (the run's git commit for a result; for a checkpoint, the commit that last
@@ -260,13 +264,14 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
     base = Path(folder, scale_name, f"{name}-seed{seed}.json")
     row = {"name": name, "status": "pending", "path": None, "trials": protocol.trials if scale_name == "paper" else None,
            "seed": seed, "scale": scale_name, "solved_after": None, "seen": None, "engine": None, "backend": None,
-           "device": None, "wall_time": None, "commit": None, "run": None, "fraction_wrong": None, "mean_difference": None,
+           "trained": None, "device": None, "wall_time": None, "commit": None, "run": None, "fraction_wrong": None, "mean_difference": None,
            "mse": None, "weights": None, "weights_seen": None}
     if base.exists():
         d = load(base)
         res = d["result"]
         row |= {"status": "finished", "path": base, "trials": d["run"]["trials"], "solved_after": d["run"]["solved_after"],
                 "seen": d["run"]["sequences"][-1] if d["run"]["sequences"] else 0, "engine": d["protocol"]["engine"],
+                "trained": _trained(d["run"]),
                 "backend": d["run"]["backend"], "wall_time": res["wall_time"], "run": d["run"],
                 "commit": _short_commit(d["provenance"]["git_commit"]), "scale": d["scale"],
                 "device": d["provenance"]["device"],
@@ -282,7 +287,8 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
         state, theta, arrays = train.load_checkpoint(str(ckpt))
         run = state["run"]
         row |= {"status": "in progress", "path": ckpt, "trials": run["trials"], "solved_after": run["solved_after"],
-                "seen": state["seen"], "engine": "fast" if "compiled" in run["learner"] else "reference",
+                "seen": state["seen"], "trained": _trained(run, state["seen"]),
+                "engine": "fast" if "compiled" in run["learner"] else "reference",
                 "backend": run["backend"], "wall_time": run["wall_time"], "run": run, "commit": _file_commit(ckpt),
                 "scale": run["scale"], "weights": theta, "weights_seen": state["seen"]}
         if extra_test and protocol.extra_test and "solved_weights" in arrays:
@@ -292,6 +298,13 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
                                         protocol.extra_test, seed, squared="mse" in protocol.paper)
             row |= dict(zip(("fraction_wrong", "mean_difference", "mse"), map(_listed, measured)))
     return row
+
+
+def _trained(run: dict, seen: int | None = None) -> int:
+    """Training sequences summed over a run's trials; records from before solved trials were
+    frozen (`train.Run.trained`) trained every trial to the end."""
+    seen = (run["sequences"][-1] if run["sequences"] else 0) if seen is None else seen
+    return run.get("trained") or run["trials"] * seen
 
 
 def window_counted(protocol) -> int:

@@ -13,6 +13,13 @@ When a trial counts as solved is the stopping rule (chapter 6), one of the paper
 * `Recent(β)` — ST3(β): the 2000 most recent training sequences were all correct and their
   average error was below β (Exps. 4–6). "Average training error" is not defined further in the
   paper; we take the mean, over those sequences, of the squared output error at the target steps.
+
+By default a solved trial goes on training until every trial is solved (the book's chapters watch
+what a solved net does next). With `freeze_solved`, as in the paper, where a trial's training
+stops at its success, a trial solved at an evaluation stops there: its weights stand still, it
+draws no more sequences, and the batch shrinks to the trials still learning. Trials are
+independent, so the others' numbers do not change; only the cost does (a run of 20 trials with one
+left costs a twentieth per sequence).
 """
 from __future__ import annotations
 
@@ -180,6 +187,13 @@ class Minibatch:
             theta, self.sum, self.n = theta - per_network(lr, self.sum / self.size), None, 0
         return theta, loss, y
 
+    def select(self, keep):
+        """Keep only the networks `keep` (indices into the current batch): `train` drops solved ones."""
+        if self.sum is not None:
+            self.sum = self.sum[keep]
+        if hasattr(self.learner, "select"):
+            self.learner.select(keep)
+
     def state(self) -> dict:
         return {"sum": np.zeros(0) if self.sum is None else backend.to_host(self.sum), "n": np.array(self.n)}
 
@@ -207,10 +221,12 @@ class Run:
     test_loss: list = field(default_factory=list)      # [evaluation][trial] mean loss on the test set
     test_correct: list = field(default_factory=list)   # [evaluation][trial] fraction of test sequences correct
     train_error: list = field(default_factory=list)    # [evaluation][trial] mean squared error of the training
-                                                       # sequences since the previous evaluation
+                                                       # sequences since the previous evaluation (None: frozen)
     solved_after: list = field(default_factory=list)   # [trial] sequences until solved, None if never
     wall_time: float = 0.0
     finished: bool = True  # False when stopped by `time_limit`: go on from the checkpoint
+    freeze_solved: bool = False  # a solved trial stopped training at the evaluation that solved it
+    trained: int = 0  # training sequences summed over the trials: trials × sequences unless frozen
     weights: np.ndarray | None = field(default=None, repr=False)  # final weights (trials, P), host
     # weights of each trial at the evaluation that solved it (trials, P), NaN rows if never: the
     # net the paper tests further (Exp. 3's extra 2560 sequences); training goes on after that
@@ -310,7 +326,8 @@ def load_checkpoint(path: str) -> tuple[dict, np.ndarray, dict]:
 def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, seed: int = 0,
           eval_every: int = 100, test_size: int = 256, stop=None, stop_when_solved: bool = True,
           progress: bool = True, on_evaluation=None, checkpoint: str | None = None,
-          checkpoint_every: float = 60.0, resume: bool = False, time_limit: float | None = None) -> Run:
+          checkpoint_every: float = 60.0, resume: bool = False, time_limit: float | None = None,
+          freeze_solved: bool = False) -> Run:
     """Train `trials` independent networks online, one sequence per network per iteration.
 
     `lr` is one learning rate, or one per trial: a sweep over learning rates is one batched run.
@@ -323,7 +340,9 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
     evaluation after every `checkpoint_every` seconds; with `resume=True` a run starts from that
     file if it exists, and ends exactly as if it had never stopped. With `time_limit` (seconds)
     the run stops at the first evaluation past it, writes its checkpoint and returns a `Run` with
-    `finished = False`: a long run split over sittings.
+    `finished = False`: a long run split over sittings. With `freeze_solved`, a trial solved at an
+    evaluation trains no further (the paper's protocol; see the module docstring): at later
+    evaluations its test numbers are those of its frozen weights, its training error None.
 
     Returns a `Run`, with the final weights in `run.weights`.
     """
@@ -346,10 +365,12 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
     tests = [t.test_set(r[2], test_size) for t, r in zip(trial_tasks, rngs)]
     run = Run(learner=learner.name, task=repr(task), lr=rates.tolist(), trials=trials, seed=seed,
               max_sequences=max_sequences, eval_every=eval_every, test_size=test_size, stop=repr(stop),
-              scale=scale.current(), backend=backend.name(), solved_after=[None] * trials)
+              scale=scale.current(), backend=backend.name(), solved_after=[None] * trials,
+              freeze_solved=freeze_solved)
     run.solved_weights = np.full((trials, theta.shape[1]), np.nan)
     stop.start(trials)
     seen, earlier = 0, 0.0  # earlier: wall time spent before a resume
+    active = np.arange(trials)  # the trials still training, in order
     identity = {k: getattr(run, k) for k in ("learner", "task", "lr", "trials", "seed", "max_sequences",
                                               "eval_every", "test_size", "stop")}
     if resume and os.path.exists(checkpoint):
@@ -366,54 +387,95 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
         if hasattr(learner, "restore"):  # a learner with memory of its own (grow.Sequential, Minibatch)
             learner.restore({k[len("learner_"):]: v for k, v in arrays.items() if k.startswith("learner_")})
         run.solved_weights = arrays.get("solved_weights", run.solved_weights)
+        active = np.array(state.get("active", active), dtype=int)  # checkpoints before freezing: all
+        run.trained = state["run"].get("trained", trials * seen)
 
     def mark(solved, seen):
         for k in np.flatnonzero(solved if solved is not None else []):
             if run.solved_after[k] is None:
                 run.solved_after[k] = seen
-                run.solved_weights[k] = backend.to_host(theta[k])
+                run.solved_weights[k] = backend.to_host(work[np.searchsorted(active, k)])
+
+    def widen(values, fill):
+        """Values of the active trials as a (trials,) array, `fill` for the frozen ones."""
+        if values is None or len(active) == trials:
+            return values
+        out = np.full(trials, fill, dtype=np.asarray(values).dtype)
+        out[active] = values
+        return out
+
+    def freeze():
+        """Drop the trials solved so far from the batch (and from the learner's own memory)."""
+        nonlocal active, work, lr_active
+        keep = np.array([i for i, k in enumerate(active) if run.solved_after[k] is None], dtype=int)
+        if len(keep) < len(active):
+            active, work = active[keep], work[backend.to_device(keep)]
+            if hasattr(learner, "select"):
+                learner.select(keep)
+        lr_active = lr if np.ndim(lr) == 0 else lr[active]
+
+    # the weights and rates of the active trials
+    work, lr_active = (theta, lr) if len(active) == trials else (theta[backend.to_device(active)], lr)
+    if freeze_solved:
+        freeze()
+    elif len(active) < trials:
+        raise ValueError(f"checkpoint {checkpoint} froze its solved trials: resume it with freeze_solved=True")
 
     # refresh at most once a second: a notebook kernel queues every refresh as a message
     bar = tqdm(total=max_sequences, initial=seen, desc=f"{task.name}: {learner.name}", disable=not progress,
                unit="seq", leave=False, mininterval=1.0)
     last_saved = time.perf_counter()
-    while seen < max_sequences and not (stop_when_solved and run.solved.all()):
+    while seen < max_sequences and len(active) and not (stop_when_solved and run.solved.all()):
         errors = []
         for _ in range(min(eval_every, max_sequences - seen)):
-            batch = stack([s.next() for s in streams])
+            batch = stack([streams[k].next() for k in active])
             if batch.values is not None and not np.isfinite(batch.values).all():
-                bad = np.flatnonzero(~np.isfinite(batch.values).all(axis=(1, 2)))
+                bad = active[np.flatnonzero(~np.isfinite(batch.values).all(axis=(1, 2)))]
                 raise ValueError(f"training sequence {seen + 1} of trial(s) {bad.tolist()} has NaN or "
                                  f"infinite inputs; check the task generator")
-            theta, loss, y = learner.train_step(theta, batch, lr)
+            work, loss, y = learner.train_step(work, batch, lr_active)
             seen += 1
-            finite = np.isfinite(backend.to_host(loss)) & np.isfinite(backend.to_host(theta)).all(axis=1)
+            run.trained += len(active)
+            finite = np.isfinite(backend.to_host(loss)) & np.isfinite(backend.to_host(work)).all(axis=1)
             if not finite.all():
-                raise FloatingPointError(f"training diverged: trial(s) {np.flatnonzero(~finite).tolist()} "
+                raise FloatingPointError(f"training diverged: trial(s) {active[~finite].tolist()} "
                                          f"reached non-finite weights or error at sequence {seen} "
                                          f"(learning rate {run.lr}); try a smaller one")
             sq_err, _ = sequence_errors(y, batch)
             errors.append(sq_err)
-            mark(stop.on_sequence(task.correct(y, batch), sq_err), seen)
-        loss, wrong, abs_err = evaluate(learner, theta, task, tests)
+            mark(stop.on_sequence(widen(task.correct(y, batch), True), widen(sq_err, 0.0)), seen)
+        if len(active) == trials:
+            theta = work
+        else:
+            theta[backend.to_device(active)] = work
+        # frozen trials keep the test numbers of their frozen weights
+        loss = np.array(run.test_loss[-1]) if run.test_loss else np.zeros(trials)
+        wrong = np.rint((1.0 - np.array(run.test_correct[-1])) * test_size) if run.test_correct else np.zeros(trials)
+        abs_err = np.zeros(trials)
+        loss[active], wrong[active], abs_err[active] = evaluate(learner, work, task, [tests[k] for k in active])
+        train_error = [None] * trials
+        for k, e in zip(active, np.mean(errors, axis=0)):
+            train_error[k] = float(e)
         run.sequences.append(seen)
         run.test_loss.append(loss.tolist())
         run.test_correct.append((1.0 - wrong / test_size).tolist())
-        run.train_error.append(np.mean(errors, axis=0).tolist())
-        mark(stop.on_test(wrong, abs_err), seen)
+        run.train_error.append(train_error)
+        mark(widen(stop.on_test(wrong[active], abs_err[active]), False), seen)
         if on_evaluation is not None:
             on_evaluation(seen, theta)
+        if freeze_solved:
+            freeze()
         bar.update(seen - bar.n)
         bar.set_postfix(solved=f"{int(run.solved.sum())}/{trials}", loss=f"{loss.mean():.3g}", refresh=False)
         out_of_time = time_limit is not None and time.perf_counter() - started >= time_limit
         if checkpoint is not None and (out_of_time or time.perf_counter() - last_saved >= checkpoint_every):
             run.wall_time = earlier + time.perf_counter() - started
-            state = {"identity": identity, "seen": seen, "run": run.as_dict(),
+            state = {"identity": identity, "seen": seen, "run": run.as_dict(), "active": active.tolist(),
                      "streams": [st.state() for st in streams]}
             save_checkpoint(checkpoint, state, theta, stop.state() | {"solved_weights": run.solved_weights}
                             | {f"learner_{k}": v for k, v in getattr(learner, "state", dict)().items()})
             last_saved = time.perf_counter()
-        if out_of_time and seen < max_sequences and not (stop_when_solved and run.solved.all()):
+        if out_of_time and seen < max_sequences and len(active) and not (stop_when_solved and run.solved.all()):
             run.finished = False
             break
     bar.close()

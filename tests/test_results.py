@@ -108,7 +108,13 @@ def test_time_left_is_network_steps_over_the_measured_speed(folder):
     assert results.time_left(p1, rows["4-1"], speeds) == (0.0, 0.0)
     p2, r2 = experiments.get("4-2"), rows["4-2"]
     speed2 = results.network_steps(p2, 100, 2) / r2["wall_time"]
-    assert results.time_left(p2, r2, speeds)[1] == pytest.approx(results.network_steps(p2, 5_000_000 - 100) / speed2)
+    unsolved = sum(s is None for s in r2["solved_after"])  # the command line freezes solved trials
+    assert results.time_left(p2, r2, speeds)[1] == pytest.approx(results.network_steps(p2, 5_000_000 - 100, unsolved)
+                                                                 / speed2)
+    # a run that froze its solved trials is measured by what it trained, not trials × sequences
+    frozen = r2 | {"trained": 150, "solved_after": [50, None]}
+    assert results.time_left(p2, frozen, speeds)[1] == pytest.approx(
+        results.network_steps(p2, 5_000_000 - 100, 1) / (results.network_steps(p2, 150, 1) / r2["wall_time"]))
     assert results.time_left(p3, rows["4-3"], {}) is None
     table = results.status_table([p1, p3], folder=folder)
     assert "| 4-1 |" in table and "| 4-3 |" in table and "pending" in table and "unknown" not in table

@@ -243,3 +243,69 @@ def test_minibatch_needs_a_gradient():
         train.Minibatch(LSTM(ARCHITECTURES["4-1"], update="step"), 4)
     with pytest.raises(ValueError, match="positive integer"):
         train.Minibatch(LSTM(ARCHITECTURES["4-1"]), 0)
+
+
+def _changes_only_the_cost(go_on, frozen):
+    """`frozen` (freeze_solved) matches `go_on` in everything the paper reports, and its solved
+    trials stood still from the evaluation that solved them."""
+    assert frozen.freeze_solved and not go_on.freeze_solved
+    assert frozen.solved_after == go_on.solved_after
+    np.testing.assert_array_equal(frozen.solved_weights, go_on.solved_weights)
+    loss_f, loss_g = np.array(frozen.test_loss, dtype=float), np.array(go_on.test_loss, dtype=float)
+    frozen_at = []
+    for k, s in enumerate(frozen.solved_after):
+        if s is None:
+            assert np.array_equal(loss_f[:, k], loss_g[:, k])
+            continue
+        i = next(i for i, n in enumerate(frozen.sequences) if n >= s)  # the evaluation that froze k
+        frozen_at.append(i)
+        assert np.array_equal(loss_f[:i + 1, k], loss_g[:i + 1, k]), "the same run until solved"
+        assert (loss_f[i:, k] == loss_f[i, k]).all(), "then its weights stand still"
+        assert all(e[k] is None for e in frozen.train_error[i + 1:]) and frozen.train_error[i][k] is not None
+    assert len(set(frozen_at)) > 1, "trials solved at different evaluations, so some were frozen"
+
+
+def test_freezing_solved_trials_changes_only_the_cost():
+    go_on, frozen = small_run(4, seed=2, eval_every=50), small_run(4, seed=2, eval_every=50, freeze_solved=True)
+    _changes_only_the_cost(go_on, frozen)
+    assert np.array_equal(frozen.weights, frozen.solved_weights), "ST1: frozen at the evaluation that solved it"
+    assert frozen.as_dict()["freeze_solved"] is True
+
+
+def _grown(**kw):
+    import dataclasses
+
+    from lstm97 import grow
+    from lstm97.experiments import ARCHITECTURES
+    from lstm97.fast import FastLSTM
+
+    cfg = dataclasses.replace(ARCHITECTURES["2a"], n_in=6, n_out=6)
+    return train.train(grow.Sequential(FastLSTM(cfg), window=50), tasks.make("2a", p=5), lr=1.0, trials=4,
+                       max_sequences=3000, seed=2, eval_every=100, test_size=10, stop=train.Recent(None, window=200),
+                       progress=False, **kw)
+
+
+def test_freezing_keeps_a_learners_own_memory_per_trial_and_resumes(tmp_path):
+    # sequential construction keeps per-network memory (grow.Sequential.select), the rule is ST3-like
+    go_on, frozen = _grown(), _grown(freeze_solved=True)
+    _changes_only_the_cost(go_on, frozen)
+    crash_at = (min(frozen.solved_after) // 100 + 2) * 100  # an evaluation after the first freeze
+    ckpt = str(tmp_path / "run.ckpt")
+
+    def crash_after_a_freeze(seen, theta):
+        if seen == crash_at:
+            raise Crash
+
+    with pytest.raises(Crash):
+        _grown(freeze_solved=True, checkpoint=ckpt, checkpoint_every=0.0, on_evaluation=crash_after_a_freeze)
+    with pytest.raises(ValueError, match="freeze_solved=True"):
+        _grown(checkpoint=ckpt, resume=True)
+    resumed = _grown(freeze_solved=True, checkpoint=ckpt, resume=True)
+    assert resumed.test_loss == frozen.test_loss and resumed.train_error == frozen.train_error
+    np.testing.assert_array_equal(resumed.weights, frozen.weights)
+    # a checkpoint written without freezing goes on with it (how the runs begun before it finish)
+    with pytest.raises(Crash):
+        _grown(checkpoint=ckpt, checkpoint_every=0.0, on_evaluation=crash_after_a_freeze)
+    late = _grown(freeze_solved=True, checkpoint=ckpt, resume=True)
+    assert late.solved_after == frozen.solved_after
+    np.testing.assert_array_equal(late.solved_weights, frozen.solved_weights)
