@@ -273,12 +273,18 @@ class LSTM:
 
     # ------------------------------------------------------------------ forward pass
 
-    def _check(self, theta, x):
+    def _check(self, theta, x, state=None):
         if theta.ndim != 2 or theta.shape[1] != self.n_params:
             raise ValueError(f"theta must have shape (B, {self.n_params}), got {tuple(theta.shape)}")
         if x.ndim != 3 or x.shape[0] != theta.shape[0] or x.shape[2] != self.config.n_in:
             raise ValueError(f"inputs must have shape (B={theta.shape[0]}, T, {self.config.n_in}), "
                              f"got {tuple(x.shape)}")
+        if state is not None:
+            want = ((theta.shape[0], self.config.n_cells), (theta.shape[0], self.config.n_hidden))
+            got = tuple(tuple(a.shape) for a in state) if isinstance(state, tuple) else None
+            if got != want:
+                raise ValueError(f"the state must be (s, y_h) of shapes {want[0]} and {want[1]}, as `start` or "
+                                 f"`outputs` returns it, got {got if got is not None else type(state).__name__}")
 
     def forward(self, theta, x):
         """Run every network over its sequence: (the recorded `Steps`, outputs (B, T, n_out))."""
@@ -291,6 +297,20 @@ class LSTM:
             record.append(step)
         steps = Steps.stack(record)
         return steps, steps.y
+
+    def outputs(self, theta, x, state=None):
+        """Outputs (B, T, n_out) of every network over `x` and the state (s, y_h) after its last
+        step, with nothing else recorded: a long sequence runs in chunks of time, each call going on
+        from the `state` the previous one returned (None: a sequence start, as `forward`). The
+        outputs are `forward`'s, however the sequence is cut."""
+        self._check(theta, x, state)
+        p = self.layout.views(theta)
+        state = self.start(x.shape[0]) if state is None else state
+        y = []
+        for t in range(x.shape[1]):
+            step, state = self.step(p, x[:, t], state)
+            y.append(step.y)
+        return backend.xp().stack(y, axis=1), state
 
     def gradient(self, theta, batch):
         """The gradient of one sequence's loss per network, truncated or exact: (loss, grad, outputs)."""

@@ -219,6 +219,19 @@ class ReberSets(EmbeddedReber):
         return f"ReberSets({len(self.train)} training, {len(self.test)} test strings, targets={self.targets!r})"
 
 
+def _window(rows: list, start: int, stop: int) -> Batch:
+    """Steps start .. stop-1 of the streams `rows` ((batch, index) pairs, each longer than `start`)
+    as one Batch, padded to the longest."""
+    lengths = np.array([min(int(b.lengths[i]), stop) - start for b, i in rows])
+    end = start + int(lengths.max())
+
+    def cut(name, fill):
+        return pad([getattr(b, name)[i, start:end] for b, i in rows], fill)
+
+    return Batch(y=cut("y", 0.0), mask=cut("mask", False), lengths=lengths, n_in=rows[0][0].n_in,
+                 symbols=cut("symbols", -1), reference=cut("reference", 0.0))
+
+
 class ContinualReber(EmbeddedReber):
     """The continual embedded Reber grammar of Gers, Schmidhuber & Cummins (2000), chapter 14:
     embedded Reber strings one after another with no marked end and no reset in between, so a
@@ -283,6 +296,52 @@ class ContinualReber(EmbeddedReber):
         ok = self.step_correct(outputs, batch)
         wrong = ~ok
         return np.where(wrong.any(axis=1), wrong.argmax(axis=1), batch.lengths)
+
+    def judge(self, learner, theta, tests: list[Batch], steps: int = 1000, counts: bool = False):
+        """Each network's test on its own test streams (`train.evaluate` calls this): every stream
+        of every network side by side, `steps` time steps per call of `learner.outputs`, each call
+        going on from the state the previous one left; a stream leaves the batch after the call
+        that holds its first wrong step (by `step_correct`), so one wrong at step k costs at most
+        k + `steps` steps, and only a stream that is right throughout runs to its end.
+
+        Returns (B,) arrays, as `train.evaluate`: the loss (1/2 the squared error against the
+        training targets, summed over the steps run), how many of the network's streams have a
+        wrong step (with one stream: 1 if any, 0 for a perfect net), and the mean absolute error
+        against the legal successors (over the steps run and the output units); the steps run are
+        a stream's steps up to and including its first wrong one (all of them if none is), and
+        loss and error are averaged over the network's streams. With `counts`, also (B, S): the
+        correct predictions before each stream's first error (as `first_error`)."""
+        if not hasattr(learner, "outputs"):
+            raise TypeError(f"{learner.name} cannot go on from the state of an earlier call; the continual test "
+                            f"needs a learner with outputs(theta, x, state), e.g. lstm97.lstm.LSTM")
+        B, steps = theta.shape[0], check_int("steps", steps, 1)
+        if len(tests) != B or len({len(t) for t in tests}) != 1:
+            raise ValueError(f"one test set per network ({B}), all of one size, is needed; got sizes "
+                             f"{[len(t) for t in tests]}")
+        S = len(tests[0])
+        rows = [(test, i) for test in tests for i in range(S)]   # network b's streams: rows b*S ... b*S + S-1
+        owner = np.repeat(np.arange(B), S)
+        lengths = np.array([test.lengths[i] for test, i in rows])
+        first, loss, abs_sum, ran_steps = lengths.copy(), *np.zeros((3, len(rows)))
+        active, state, start = np.arange(len(rows)), None, 0
+        while len(active):
+            window = _window([rows[r] for r in active], start, start + steps)
+            y, state = learner.outputs(theta[backend.to_device(owner[active])], backend.to_device(window.x), state)
+            y = backend.to_host(y)
+            bad = ~self.step_correct(y, window)
+            erred = bad.any(axis=1)
+            at = np.where(erred, bad.argmax(axis=1), bad.shape[1])      # the first wrong step, if any
+            ran = window.mask & (np.arange(bad.shape[1]) <= at[:, None])
+            first[active[erred]] = start + at[erred]
+            loss[active] += 0.5 * (ran[:, :, None] * (y - window.y) ** 2).sum(axis=(1, 2))
+            abs_sum[active] += (ran[:, :, None] * np.abs(y - window.reference)).sum(axis=(1, 2))
+            ran_steps[active] += ran.sum(axis=1)
+            start += steps
+            keep = np.flatnonzero(~erred & (lengths[active] > start))
+            active, state = active[keep], tuple(a[backend.to_device(keep)] for a in state)
+        result = (loss.reshape(B, S).mean(axis=1), (first < lengths).reshape(B, S).sum(axis=1),
+                  (abs_sum / (ran_steps * self.n_out)).reshape(B, S).mean(axis=1))
+        return result + ((first.reshape(B, S),) if counts else ())
 
     def __repr__(self) -> str:
         return f"ContinualReber(strings={self.n_strings}, targets={self.targets!r}, test_strings={self.test_strings})"
