@@ -22,8 +22,7 @@ def git_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
-                               cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip() + ("+uncommitted changes" if dirty else "") if out.returncode == 0 else "unknown"
@@ -270,10 +269,9 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
            "mse": None, "weights": None, "weights_seen": None}
     if base.exists():
         d = load(base)
-        res = d["result"]
+        res, seen = d["result"], d["run"]["sequences"][-1] if d["run"]["sequences"] else 0
         row |= {"status": "finished", "path": base, "trials": d["run"]["trials"], "solved_after": d["run"]["solved_after"],
-                "seen": d["run"]["sequences"][-1] if d["run"]["sequences"] else 0, "engine": d["protocol"]["engine"],
-                "trained": _trained(d["run"]),
+                "seen": seen, "engine": d["protocol"]["engine"], "trained": _trained(d["run"], seen),
                 "backend": d["run"]["backend"], "wall_time": res["wall_time"], "run": d["run"],
                 "commit": _short_commit(d["provenance"]["git_commit"]), "scale": d["scale"],
                 "device": d["provenance"]["device"],
@@ -302,10 +300,9 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
     return row
 
 
-def _trained(run: dict, seen: int | None = None) -> int:
-    """Training sequences summed over a run's trials; records from before solved trials were
-    frozen (`train.Run.trained`) trained every trial to the end."""
-    seen = (run["sequences"][-1] if run["sequences"] else 0) if seen is None else seen
+def _trained(run: dict, seen: int) -> int:
+    """Training sequences summed over a run's trials, `seen` sequences each; records from before
+    solved trials were frozen (`train.Run.trained`) trained every trial to the end."""
     return run.get("trained") or run["trials"] * seen
 
 
