@@ -4,10 +4,12 @@
     python -m lstm97 status                                  # recorded results and what is pending
     python -m lstm97 run 4-1 --scale paper --trials 10 --seed 0 --out results/paper/4-1.json
     python -m lstm97 run 4-1 --scale paper --resume          # go on from the last checkpoint
+    python -m lstm97 run 1-2 --scale paper --vary bias=all   # a variant (ablation), in results/paper/variants/
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import sys
 
@@ -23,6 +25,18 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def change(text: str) -> tuple:
+    """KEY=VALUE, VALUE a Python literal (0.5, (-1.0, -2.0), True) or else a word."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        value = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        pass
+    return key, value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,6 +60,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--max-minutes", type=float, default=None,
                      help="stop after this long, keeping the checkpoint (exit code 3); go on later with --resume")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--vary", action="append", type=change, default=[], metavar="KEY=VALUE",
+                     help="run a variant: change a field of the net, of the protocol or of the task, e.g. "
+                          "bias=all, update=sequence, targets=legal (repeatable; results/<scale>/variants/)")
     return p
 
 
@@ -88,7 +105,7 @@ def main(argv=None) -> int:
         print(results.status_table(experiments.PROTOCOLS.values()))
         return 0
     try:
-        protocol = experiments.get(args.experiment)
+        protocol = experiments.vary(experiments.get(args.experiment), dict(args.vary))
         if args.scale:
             scale.use(args.scale)
         if args.backend:
@@ -100,13 +117,18 @@ def main(argv=None) -> int:
     trials = args.trials or protocol.trials
     budget = args.max_sequences or protocol.max_sequences
     eval_every = args.eval_every or max(1, min(1000, budget // 20))
-    out = args.out or os.path.join("results", scale.current(), f"{protocol.name}-seed{args.seed}.json")
+    folder = os.path.join("results", scale.current(), *(["variants"] if protocol.changes else []))
+    out = args.out or os.path.join(folder, f"{protocol.name}-seed{args.seed}.json")
     checkpoint = out + ".ckpt"
     if os.path.exists(checkpoint) and not args.resume:
         print(f"error: {checkpoint} exists from an interrupted run; add --resume to go on from it, "
               f"or delete it to start over", file=sys.stderr)
         return 2
-    learner, engine = learner_for(protocol, args.engine)
+    try:
+        learner, engine = learner_for(protocol, args.engine)
+    except ValueError as err:  # a variant's change the learner cannot take
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(f"{protocol.name}: {protocol.title} — {learner.name}, {trials} trials, at most {budget:,} sequences, "
           f"scale {scale.current()}, {engine} engine, {backend.describe()}", file=sys.stderr)
     run = train.train(learner, protocol.make_task(), lr=protocol.lr, trials=trials, max_sequences=budget,

@@ -113,10 +113,14 @@ class Protocol:
     extra_test: int = 0
     gradient: str = "truncated"
     minibatch: int = 1
+    changes: tuple = ()
 
     def config(self) -> LSTMConfig:
-        """The architecture of this row of Table 10 (or of Part IV's nets)."""
-        return ARCHITECTURES.get(self.architecture) or LATER_ARCHITECTURES[self.architecture]
+        """The architecture of this row of Table 10 (or of Part IV's nets), with a variant's
+        changes to the net (`vary`)."""
+        config = ARCHITECTURES.get(self.architecture) or LATER_ARCHITECTURES[self.architecture]
+        net = {k: v for k, v in self.changes if k in _NET_FIELDS}
+        return dataclasses.replace(config, **net) if net else config
 
     @property
     def beyond_1997(self) -> tuple[str, ...]:
@@ -243,6 +247,44 @@ def st1_after(data: dict, max_wrong: int = 0) -> list:
     run = data["run"]
     wrong = np.rint((1.0 - np.array(run["test_correct"])) * run["test_size"])
     return [next((s for s, w in zip(run["sequences"], col) if w <= max_wrong), None) for col in wrong.T]
+
+
+_NET_FIELDS = {f.name for f in dataclasses.fields(LSTMConfig)}
+_PROTOCOL_FIELDS = ("lr", "update", "gradient", "minibatch")
+
+
+def vary(protocol: Protocol, changes: dict) -> Protocol:
+    """A variant of a row for an ablation (chapter 7): `changes` maps a field of its net
+    (`LSTMConfig`: bias, init_range, input_gate_bias, ...), one of its protocol (lr, update,
+    gradient, minibatch) or a parameter of its task (e.g. Exp. 1's targets) to a new value. The
+    variant is named for its changes, e.g. "1-2+bias=all", and records them (`changes`)."""
+    if not changes:
+        return protocol
+    task_params, fields = dict(protocol.task_params), {}
+    for key, value in changes.items():
+        if key in _PROTOCOL_FIELDS:
+            fields[key] = value
+        elif key not in _NET_FIELDS:
+            task_params[key] = value
+    try:
+        tasks.make(protocol.task, **task_params)
+    except ValueError as err:
+        keys = ", ".join(k for k in changes if k not in _NET_FIELDS and k not in _PROTOCOL_FIELDS)
+        raise ValueError(f"cannot vary {keys}: {err} (a variant changes a field of the net: "
+                         f"{', '.join(sorted(_NET_FIELDS))}; of the protocol: {', '.join(_PROTOCOL_FIELDS)}; "
+                         f"or a parameter of the task)") from None
+    name = protocol.name + "".join(f"+{k}={_word(v)}" for k, v in changes.items())
+    varied = dataclasses.replace(protocol, name=name, task_params=task_params, **fields,
+                                 changes=protocol.changes + tuple(changes.items()))
+    varied.config()  # the net's own checks (LSTMConfig) say what is wrong with a value
+    return varied
+
+
+def _word(value) -> str:
+    """A change's value in a variant's name (and file name): 0.5, all, -1,-2,-3."""
+    if isinstance(value, (tuple, list)):
+        return ",".join(_word(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def get(name: str) -> Protocol:

@@ -32,6 +32,11 @@ def test_list_names_every_protocol():
     (["run", "4-1", "--scale", "huge"], "invalid choice"),
     (["run", "4-1", "--backend", "tpu"], "invalid choice"),
     (["fly"], "invalid choice"),
+    (["run", "1-5", "--vary", "bias"], "expected KEY=VALUE"),
+    (["run", "1-5", "--vary", "colour=red"], "cannot vary colour"),
+    (["run", "1-5", "--vary", "bias=some"], "bias must be one of"),
+    (["run", "1-5", "--vary", "targets=any"], "targets must be 'next' or 'legal'"),
+    (["run", "1-5", "--vary", "gradient=exact"], "cannot change the weights after every step"),
 ])
 def test_bad_input_is_a_clear_error(args, message):
     out = cli(*args)
@@ -152,3 +157,27 @@ def test_chapter_15_rows_build_their_learners():
     mb, _ = learner_for(experiments.get("iv-minibatch"), "auto")
     assert isinstance(mb, Minibatch) and mb.size == 4 and experiments.get("iv-minibatch").lr == 2.0
     assert experiments.get("iv-forget").config().forget_gate_bias == (5.0, 5.0)
+
+
+def test_a_variant_changes_its_net_task_and_protocol_and_says_so(tmp_path):
+    """--vary: an ablation of a row through the same code path, named and recorded with its changes."""
+    from lstm97.__main__ import learner_for
+
+    row = experiments.get("1-5")
+    v = experiments.vary(row, {"bias": "all", "targets": "legal", "update": "sequence",
+                                "input_gate_bias": (-1.0, -2.0, -3.0)})
+    assert v.name == "1-5+bias=all+targets=legal+update=sequence+input_gate_bias=-1,-2,-3"
+    assert v.config().bias == "all" and v.config().input_gate_bias == (-1.0, -2.0, -3.0)
+    assert v.make_task().targets == "legal" and v.update == "sequence" and v.lr == row.lr
+    assert row.config().bias == "gates" and row.make_task().targets == "next" and row.update == "step"
+    learner, engine = learner_for(v, "auto")
+    assert engine == "fast" and learner.config.bias == "all" and learner.update == "sequence"
+    assert experiments.vary(row, {}) is row
+
+    out = tmp_path / "v.json"
+    done = cli("run", "1-5", "--vary", "lr=0.2", "--vary", "init_range=0.1", "--scale", "ci", "--trials", "2",
+               "--max-sequences", "40", "--eval-every", "20", "--quiet", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    assert data["experiment"] == "1-5+lr=0.2+init_range=0.1" and data["protocol"]["lr"] == 0.2
+    assert data["protocol"]["changes"] == {"lr": 0.2, "init_range": 0.1}
