@@ -199,8 +199,8 @@ def status_table(protocols, scale_name: str = "paper", folder: str | Path = ROOT
     for p in protocols:
         r = rows[p.name]
         if r["status"] == "finished":
-            s = summary(r["solved_after"])
-            ours = (f"{s['solved']}/{s['trials']} solved" + (f", median {s['median_after']:,.0f}" if s["solved"] else "")
+            s = sequences_to_success(p, r["solved_after"])  # on the paper's count, as the column's header
+            ours = (f"{len(s)}/{r['trials']} solved" + (f", median {np.median(s):,.0f}" if s else "")
                     + f" ({r['engine']}, {duration(r['wall_time'])})")
         elif r["status"] == "in progress":
             s = summary(r["solved_after"])

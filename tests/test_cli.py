@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from lstm97 import experiments
@@ -114,6 +115,12 @@ def test_status_lists_every_protocol_with_an_estimate():
         assert left == "—" if finished else (" – " in left or left.startswith(("up to", "unknown"))), line
     from lstm97 import results
 
+    # a finished row's median is on the paper's count: Exp. 2's window of 10,000 sequences not included
+    two_a = results.recorded("2a")
+    if two_a["status"] == "finished":
+        counted = results.sequences_to_success(experiments.get("2a"), two_a["solved_after"])
+        row = next(l for l in lines if l.startswith("| 2a |"))
+        assert f"median {np.median(counted):,.0f} " in row and counted[0] == next(s for s in two_a["solved_after"] if s) - 10_000, row
     est = results.estimate(experiments.get("4-1"))
     assert abs(est / (10 * 74_000 * 105) - 1) < 0.02, "trials x sequences x mean length (T..1.1T)"
 
