@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import platform
 import subprocess
@@ -342,6 +343,22 @@ GROUPS = (("1", "embedded Reber grammar", 7, ("1-1", "1-2", "1-3", "1-4", "1-5")
             for name, what in (("iv-1997", "1997 cell"), ("iv-forget", "+ forget gates"),
                                ("iv-peepholes", "+ peepholes"), ("iv-bptt", "+ full gradient"),
                                ("iv-minibatch", "+ minibatches of 4"))))
+
+
+def fisher(a: int, b: int, n: int) -> float:
+    """Two-sided Fisher exact test of two set-ups that solved `a` and `b` of `n` trials each: the
+    probability, were they one set-up, of a split no more likely than this one (chapters 7, 15)."""
+    total = a + b
+
+    def prob(k):
+        return math.comb(n, k) * math.comb(n, total - k) / math.comb(2 * n, total)
+
+    return min(1.0, sum(prob(k) for k in range(max(0, total - n), min(n, total) + 1) if prob(k) <= prob(a) * (1 + 1e-9)))
+
+
+def spread(values) -> str:
+    """Sequences to success as the chapters' tables show them: "median (min–max)", "—" for none."""
+    return f"{np.median(values):,.0f} ({min(values):,}–{max(values):,})" if values else "—"
 
 
 def _span(values, fmt="{:,}") -> str:

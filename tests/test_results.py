@@ -146,3 +146,12 @@ def test_part_iv_rows_quote_gers_and_borrow_no_speed(folder):
     speeds = {"4": 1e6, None: 1e6}
     p = experiments.get("cerg-forget")
     assert results.time_left(p, results.recorded("cerg-forget", folder=folder), speeds) is None
+
+
+def test_fisher_exact_test_and_spread():
+    # 0 of 3 against 3 of 3: the two most uneven splits of 3 solved among 6 trials, 1/20 each
+    assert results.fisher(0, 3, 3) == pytest.approx(0.1)
+    assert results.fisher(3, 0, 3) == pytest.approx(0.1)
+    assert results.fisher(1, 2, 3) == pytest.approx(1.0) and results.fisher(7, 7, 30) == pytest.approx(1.0)
+    assert results.fisher(5, 15, 30) < 0.05 < results.fisher(5, 11, 30)
+    assert results.spread([3_000, 1_000, 20_000]) == "3,000 (1,000–20,000)" and results.spread([]) == "—"
