@@ -145,6 +145,7 @@ def main(argv=None) -> int:
                               squared=True)
              if protocol.extra_test else None)
     results.write(out, results.record(protocol, run, engine, extra))
+    results.keep_weights(out, run.weights, run.sequences[-1])
     if os.path.exists(checkpoint):
         os.remove(checkpoint)
     s = results.summary(run.solved_after)

@@ -86,6 +86,16 @@ def load(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def weights_file(path: str | Path) -> Path:
+    """Where a finished run's trained nets are kept: ``NAME-seedS.weights.npz`` beside its result."""
+    return Path(path).with_suffix(".weights.npz")
+
+
+def keep_weights(path: str | Path, theta, seen: int) -> None:
+    """Keep every trial's final weights (a solved trial's as solved) beside the result file."""
+    np.savez_compressed(weights_file(path), theta=np.asarray(theta), seen=seen)
+
+
 def find(name: str, scale_name: str, folder: str | Path = ROOT / "results") -> list[dict]:
     """Every recorded result of experiment `name` at a scale (one file per seed)."""
     return [load(p) for p in sorted(Path(folder, scale_name).glob(f"{name}-seed*.json"))]
@@ -279,8 +289,7 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
                 "device": d["provenance"]["device"],
                 "fraction_wrong": res.get("fraction_wrong"), "mean_difference": res.get("mean_difference"),
                 "mse": res.get("mse")}
-        kept = base.with_name(f"{name}-seed{seed}.weights.npz")
-        if kept.exists():
+        if (kept := weights_file(base)).exists():
             with np.load(kept) as f:
                 row |= {"weights": f["theta"], "weights_seen": int(f["seen"])}
         return row

@@ -85,6 +85,8 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     for key in ("lstm97", "git_commit", "device", "finished"):
         assert key in data["provenance"]
     assert data["scale"] == "ci" and data["protocol"]["seed"] == 5 and len(data["run"]["solved_after"]) == 2
+    with np.load(tmp_path / "whole.weights.npz") as kept:   # the trained nets, for the chapters' figures
+        assert kept["theta"].shape[0] == 2 and int(kept["seen"]) == data["run"]["sequences"][-1]
 
     proc = subprocess.Popen([*RUN, *SMALL, "--out", str(cut), "--checkpoint-every", "0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -102,6 +104,8 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert not os.path.exists(ckpt)
     assert read(cut) == read(whole)
+    with np.load(tmp_path / "cut.weights.npz") as a, np.load(tmp_path / "whole.weights.npz") as b:
+        assert np.array_equal(a["theta"], b["theta"])
 
 
 def test_status_lists_every_protocol_with_an_estimate():
