@@ -3,8 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from lstm97 import tasks, train
+from lstm97 import experiments, tasks, train
 from lstm97.rnn import RNN
+from lstm97.tasks.base import stack
 
 
 def small_run(trials, seed=0, algorithm="bptt", **kw):
@@ -45,6 +46,50 @@ def test_stream_is_the_chunked_sample():
     for i in range(train.CHUNK):
         assert np.array_equal(got[i].x, first.take(i).x)
     assert np.array_equal(got[train.CHUNK + 4].y, second.take(4).y)
+
+
+FIRST_OF_EACH_TASK = list({p.task: name for name, p in reversed(experiments.PROTOCOLS.items())}.values())
+
+
+@pytest.mark.parametrize("name", FIRST_OF_EACH_TASK)
+def test_lockstep_gives_the_stacked_next_sequences(name):
+    """The training loop's batches are exactly the stacked sequences of each trial's stream,
+    also when trials leave the batch (frozen when solved) part-way through a chunk."""
+    task = experiments.get(name).scaled("ci").make_task()
+
+    def streams():
+        return [train.Stream(task.for_trial(0, k), train.trial_rngs(0, k)[1]) for k in range(3)]
+
+    lockstep, plain = train.Lockstep(streams()), streams()
+    active = np.arange(3)
+    for it in range(2 * train.CHUNK + 5):
+        if it == train.CHUNK // 2:
+            active = np.array([0, 2])
+        if it == train.CHUNK + 3:
+            active = np.array([2])
+        got, want = lockstep.next(active), stack([plain[k].next() for k in active])
+        for field in ("y", "mask", "lengths", "values", "symbols", "reference"):
+            a, b = getattr(got, field), getattr(want, field)
+            assert (a is None and b is None) or np.array_equal(a, b), (name, it, field)
+        assert got.info.keys() == want.info.keys()
+        for k in got.info:
+            assert np.array_equal(np.asarray(got.info[k]), np.asarray(want.info[k])), (name, it, k)
+
+
+def test_recent_counts_the_wrong_sequences_of_its_window_across_a_restore():
+    rng = np.random.default_rng(0)
+    correct, error = rng.random((60, 3)) < 0.8, rng.random((60, 3))
+    rule = train.Recent(0.6, window=7, max_wrong=1)
+    rule.start(3)
+    for n in range(60):
+        if n == 23:                                    # a checkpoint, resumed by a new rule
+            saved, rule = rule.state(), train.Recent(0.6, window=7, max_wrong=1)
+            rule.start(3)
+            rule.restore(saved)
+        got = rule.on_sequence(correct[n], error[n])
+        window = slice(max(0, n - 6), n + 1)
+        want = ((~correct[window]).sum(axis=0) <= 1) & (error[window].mean(axis=0) < 0.6) & (n >= 6)
+        assert got.tolist() == want.tolist(), n
 
 
 def test_record_is_plain_data_with_provenance():
