@@ -13,6 +13,8 @@ import ast
 import os
 import sys
 
+import numpy as np
+
 from . import backend, experiments, grow, results, scale, train
 from .lstm import LSTM
 
@@ -145,7 +147,8 @@ def main(argv=None) -> int:
                               squared=True)
              if protocol.extra_test else None)
     results.write(out, results.record(protocol, run, engine, extra))
-    results.keep_weights(out, run.weights, run.sequences[-1])
+    solved = ~np.isnan(run.solved_weights).any(axis=1)  # a solved trial's net as it was when solved
+    results.keep_weights(out, np.where(solved[:, None], run.solved_weights, run.weights), run.sequences[-1])
     if os.path.exists(checkpoint):
         os.remove(checkpoint)
     s = results.summary(run.solved_after)

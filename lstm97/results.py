@@ -92,7 +92,7 @@ def weights_file(path: str | Path) -> Path:
 
 
 def keep_weights(path: str | Path, theta, seen: int) -> None:
-    """Keep every trial's final weights (a solved trial's as solved) beside the result file."""
+    """Keep every trial's net (theta: trials × weights) beside the result file."""
     np.savez_compressed(weights_file(path), theta=np.asarray(theta), seen=seen)
 
 
