@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from lstm97 import tasks
+from lstm97 import experiments, tasks, train
 from lstm97.results import duration
 from lstm97.experiments import ARCHITECTURES
 from lstm97.lstm import LSTM
@@ -211,6 +211,33 @@ def main(argv=None) -> int:
           f" {'':>9} {duration(whole / typical):>9}")
     print("  (whole paper: at the median FastLSTM rate above, one core; trials batched B > 1 over the cores"
           " divide it by up to the number of free cores)")
+    print()
+    # ---------------------------------------------------------------- the loop around the kernel
+    print("The training loop around the kernel: train.train on a paper protocol, all its trials, against")
+    print("FastLSTM.train_step alone on the same sequences (the loop adds drawing and stacking the sequences,")
+    print("the stopping rule, and one evaluation on the test sets per 1000 sequences, as at paper scale)")
+    print(f"{'row':<6} {'trials':>6} {'sequences':>9} {'steps/sequence':>14} {'loop ms/iteration':>17}"
+          f" {'kernel ms/iteration':>19} {'kernel share':>12}")
+    for name in ("2c-1", "4-1"):
+        p = experiments.get(name)
+        learner, n = FastLSTM(p.config(), update=p.update), 1000  # one evaluation per 1000, as at paper scale
+        kw = dict(lr=p.lr, trials=p.trials, seed=SEED, test_size=p.test_size, stop=p.stop, progress=False)
+        train.train(learner, p.make_task(), max_sequences=2, eval_every=1, **kw)  # warm-up
+        t0 = time.perf_counter()
+        train.train(learner, p.make_task(), max_sequences=n, eval_every=n, **kw)
+        loop = (time.perf_counter() - t0) / n
+        task = p.make_task()
+        lockstep = train.Lockstep([train.Stream(task.for_trial(SEED, k), train.trial_rngs(SEED, k)[1])
+                                   for k in range(p.trials)])
+        batches = [lockstep.next(np.arange(p.trials)) for _ in range(n)]
+        theta = np.concatenate([learner.init(train.trial_rngs(SEED, k)[0], 1) for k in range(p.trials)])
+        t0 = time.perf_counter()
+        for b in batches:
+            theta, _, _ = learner.train_step(theta, b, p.lr)
+        kernel = (time.perf_counter() - t0) / n
+        steps = np.mean([b.lengths.mean() for b in batches])
+        print(f"{name:<6} {p.trials:>6} {n:>9} {steps:>14.0f} {1e3 * loop:>17.2f} {1e3 * kernel:>19.2f}"
+              f" {kernel / loop:>12.0%}")
     print()
     print(f"benchmark wall time {time.perf_counter() - started:.0f} s")
     return 0
