@@ -45,15 +45,12 @@ def trial_rngs(seed: int, trial: int) -> tuple[np.random.Generator, ...]:
 
 
 class Stream:
-    """An endless stream of single training sequences from one generator."""
+    """An endless stream of training sequences from one generator, drawn `CHUNK` at a time into
+    `buffer`; `advance()` says which of them comes next."""
 
     def __init__(self, task: Task, rng: np.random.Generator):
         self.task, self.rng, self.buffer, self.i = task, rng, None, CHUNK
         self.chunk_state = None  # the generator's state before drawing the current chunk
-
-    def next(self) -> Batch:
-        i = self.advance()  # first: it may draw a new buffer
-        return self.buffer.take(i)
 
     def advance(self) -> int:
         """Index in `buffer` of the next sequence, drawing a new chunk when the last is used up."""
@@ -76,7 +73,7 @@ class Stream:
 
 
 class Lockstep:
-    """The next sequence of several streams as one batch: `stack([stream.next() for ...])`.
+    """The next sequence of each of several streams, stacked into one batch.
 
     The trials still training draw in step, so their chunks are stacked once per chunk and every
     iteration takes one row of each. A Batch per sequence, stacked, cost more than training on it

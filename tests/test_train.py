@@ -36,11 +36,17 @@ def test_seeds_differ_and_repeat():
     assert a.test_loss != c.test_loss
 
 
+def next_of(stream):
+    """One stream's next sequence on its own (`advance` first: it may draw a new chunk)."""
+    i = stream.advance()
+    return stream.buffer.take(i)
+
+
 def test_stream_is_the_chunked_sample():
     task = tasks.make("4", T=20)
     rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
     stream = train.Stream(task, rng_a)
-    got = [stream.next() for _ in range(train.CHUNK + 5)]
+    got = [next_of(stream) for _ in range(train.CHUNK + 5)]
     first = task.sample(rng_b, train.CHUNK)
     second = task.sample(rng_b, train.CHUNK)
     for i in range(train.CHUNK):
@@ -67,7 +73,7 @@ def test_lockstep_gives_the_stacked_next_sequences(name):
             active = np.array([0, 2])
         if it == train.CHUNK + 3:
             active = np.array([2])
-        got, want = lockstep.next(active), stack([plain[k].next() for k in active])
+        got, want = lockstep.next(active), stack([next_of(plain[k]) for k in active])
         for field in ("y", "mask", "lengths", "values", "symbols", "reference"):
             a, b = getattr(got, field), getattr(want, field)
             assert (a is None and b is None) or np.array_equal(a, b), (name, it, field)
