@@ -185,6 +185,8 @@ def test_a_variant_changes_its_net_task_and_protocol_and_says_so(tmp_path):
     learner, engine = learner_for(v, "auto")
     assert engine == "fast" and learner.config.bias == "all" and learner.update == "sequence"
     assert experiments.vary(row, {}) is row
+    short = experiments.vary(experiments.get("2c-1"), {"max_sequences": 200_000})  # a smaller budget
+    assert short.name == "2c-1+max_sequences=200000" and short.max_sequences == 200_000
 
     out = tmp_path / "v.json"
     done = cli("run", "1-5", "--vary", "lr=0.2", "--vary", "init_range=0.1", "--scale", "ci", "--trials", "2",
