@@ -370,6 +370,51 @@ def spread(values) -> str:
     return f"{np.median(values):,.0f} ({min(values):,}–{max(values):,})" if values else "—"
 
 
+def ablation(rows: list[str], variants: list[tuple[str, str, str]], budget: int | None = None, seed: int = 0,
+             scale_name: str = "paper", folder: str | Path = ROOT / "results") -> tuple[str, dict]:
+    """The recorded variants of rows (`python -m lstm97 run ROW --vary ...`) beside the rows, as
+    a markdown table, and the trials solved: {(row, change): count}, with change "none" for the
+    row itself, counted within `budget` sequences (the row's own if None; every variant's must be it).
+
+    `variants` are (change as in the file name, e.g. "bias=all+init_range=0.1"; what it does;
+    its kind: open choice, check, departure). Each variant is compared with its row trial by trial
+    (same seed: the same data and initial weights): Fisher's exact test, and which trials only
+    the row, only the variant, or both solved. A variant without a file is "not run"."""
+    from . import experiments
+
+    lines = ["| row | change | the paper | solved | p (Fisher, against the row) | median sequences (range) | "
+             "solved by the row only / the variant only / both | wall time |", "|---|---|---|---|---|---|---|---|"]
+    counts = {}
+    for row in rows:
+        protocol, base = experiments.get(row), recorded(row, scale_name, seed, folder)
+        assert base["status"] == "finished", f"{row} has no finished {scale_name}-scale run"
+        within = budget or base["run"]["max_sequences"]
+        solved_after = [s if s is not None and s <= within else None for s in base["solved_after"]]
+        row_solved = {k for k, s in enumerate(solved_after) if s is not None}
+        trials = base["trials"]
+        counts[row, "none"] = len(row_solved)
+        lines.append(f"| {row} | none: the row itself{'' if budget is None else f', within {within:,} sequences'} | — | "
+                     f"{len(row_solved)} of {trials} | — | {spread(sequences_to_success(protocol, solved_after))} | — | "
+                     f"{duration(base['wall_time'])} (the whole run) |")
+        for change, what, kind in variants:
+            path = Path(folder, scale_name, "variants", f"{row}+{change}-seed{seed}.json")
+            if not path.exists():
+                lines.append(f"| {row} | {what} | {kind} | not run | — | — | — | — |")
+                continue
+            d = load(path)
+            assert d["experiment"] == f"{row}+{change}" and d["run"]["trials"] == trials and d["protocol"]["seed"] == seed
+            assert d["run"]["max_sequences"] == within, (path, d["run"]["max_sequences"], within)
+            after = d["run"]["solved_after"]
+            solved = {k for k, s in enumerate(after) if s is not None}
+            counts[row, change] = len(solved)
+            lines.append(f"| {row} | {what} | {kind} | {len(solved)} of {trials} | "
+                         f"{fisher(len(solved), len(row_solved), trials):.2g} | "
+                         f"{spread(sequences_to_success(protocol, after))} | {len(row_solved - solved)} / "
+                         f"{len(solved - row_solved)} / {len(solved & row_solved)} | "
+                         f"{duration(d['result']['wall_time'])} ({d['protocol']['engine']}) |")
+    return "\n".join(lines), counts
+
+
 def _span(values, fmt="{:,}") -> str:
     lo, hi = min(values), max(values)
     return fmt.format(lo) if lo == hi else f"{fmt.format(lo)}–{fmt.format(hi)}"

@@ -148,6 +148,22 @@ def test_part_iv_rows_quote_gers_and_borrow_no_speed(folder):
     assert results.time_left(p, results.recorded("cerg-forget", folder=folder), speeds) is None
 
 
+def test_an_ablation_compares_each_variant_with_its_row_trial_by_trial(folder):
+    data = results.load(folder / "paper" / "4-1-seed0.json")
+    data["experiment"], data["run"]["solved_after"] = "4-1+lr=0.1", [None, 200]
+    results.write(folder / "paper" / "variants" / "4-1+lr=0.1-seed0.json", data)
+    table, counts = results.ablation(["4-1"], [("lr=0.1", "a larger step", "departs"), ("bias=all", "biases", "departs")],
+                                     folder=folder)
+    assert counts == {("4-1", "none"): 1, ("4-1", "lr=0.1"): 1}
+    lines = table.splitlines()
+    assert "| 1 of 2 | 1 | 200 (200–200) | 1 / 1 / 0 |" in lines[3]          # the row solved trial 0, the variant 1
+    assert lines[4].startswith("| 4-1 | biases | departs | not run |")
+    _, counts = results.ablation(["4-1"], [], budget=200, folder=folder)
+    assert counts == {("4-1", "none"): 0}, "the row's trial 0 solved after 250 > 200 sequences"
+    with pytest.raises(AssertionError):
+        results.ablation(["4-1"], [("lr=0.1", "a larger step", "departs")], budget=200, folder=folder)
+
+
 def test_fisher_exact_test_and_spread():
     # 0 of 3 against 3 of 3: the two most uneven splits of 3 solved among 6 trials, 1/20 each
     assert results.fisher(0, 3, 3) == pytest.approx(0.1)
