@@ -254,10 +254,11 @@ _PROTOCOL_FIELDS = ("lr", "update", "gradient", "minibatch", "max_sequences")
 
 
 def vary(protocol: Protocol, changes: dict) -> Protocol:
-    """A variant of a row for an ablation (chapter 7): `changes` maps a field of its net
+    """A variant of a row for an ablation (chapters 7, 8): `changes` maps a field of its net
     (`LSTMConfig`: bias, init_range, input_gate_bias, ...), one of its protocol (lr, update,
-    gradient, minibatch, max_sequences: the budget) or a parameter of its task (e.g. Exp. 1's targets) to a new value. The
-    variant is named for its changes, e.g. "1-2+bias=all", and records them (`changes`)."""
+    gradient, minibatch, max_sequences: the budget) or a parameter of its task (e.g. Exp. 1's
+    targets) to a new value. The variant is named for its changes, e.g. "1-2+bias=all", and
+    records them (`changes`)."""
     if not changes:
         return protocol
     task_params, fields = dict(protocol.task_params), {}

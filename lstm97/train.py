@@ -81,7 +81,7 @@ class Lockstep:
     """
 
     def __init__(self, streams: list[Stream]):
-        self.streams, self.buffers, self.chunk = streams, (), None
+        self.streams, self.buffers, self.chunk, self.starts = streams, (), None, None
 
     def next(self, active) -> Batch:
         rows = [self.streams[k].advance() for k in active]
