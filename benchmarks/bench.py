@@ -230,7 +230,7 @@ def main(argv=None) -> int:
         lockstep = train.Lockstep([train.Stream(task.for_trial(SEED, k), train.trial_rngs(SEED, k)[1])
                                    for k in range(p.trials)])
         batches = [lockstep.next(np.arange(p.trials)) for _ in range(n)]
-        theta = np.concatenate([learner.init(train.trial_rngs(SEED, k)[0], 1) for k in range(p.trials)])
+        theta = train.initial_weights(learner, SEED, p.trials)
         t0 = time.perf_counter()
         for b in batches:
             theta, _, _ = learner.train_step(theta, b, p.lr)

@@ -86,6 +86,11 @@ def load(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
+def variant_path(name: str, seed: int = 0, scale_name: str = "paper", folder: str | Path = ROOT / "results") -> Path:
+    """The result file of a variant, e.g. "2c-1+init_range=0.1" (`python -m lstm97 run ROW --vary ...`)."""
+    return Path(folder, scale_name, "variants", f"{name}-seed{seed}.json")
+
+
 def weights_file(path: str | Path) -> Path:
     """Where a finished run's trained nets are kept: ``NAME-seedS.weights.npz`` beside its result."""
     return Path(path).with_suffix(".weights.npz")
@@ -397,7 +402,7 @@ def ablation(rows: list[str], variants: list[tuple[str, str, str]], budget: int 
                      f"{len(row_solved)} of {trials} | — | {spread(sequences_to_success(protocol, solved_after))} | — | "
                      f"{duration(base['wall_time'])} (the whole run) |")
         for change, what, kind in variants:
-            path = Path(folder, scale_name, "variants", f"{row}+{change}-seed{seed}.json")
+            path = variant_path(f"{row}+{change}", seed, scale_name, folder)
             if not path.exists():
                 lines.append(f"| {row} | {what} | {kind} | not run | — | — | — | — |")
                 continue

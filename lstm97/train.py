@@ -44,6 +44,11 @@ def trial_rngs(seed: int, trial: int) -> tuple[np.random.Generator, ...]:
     return tuple(np.random.default_rng(c) for c in children)
 
 
+def initial_weights(learner, seed: int, trials: int) -> np.ndarray:
+    """The weights each trial of a run starts from, (trials, P) on the host: from (seed, k) alone."""
+    return np.concatenate([learner.init(trial_rngs(seed, k)[0], 1) for k in range(trials)])
+
+
 class Stream:
     """An endless stream of training sequences from one generator, drawn `CHUNK` at a time into
     `buffer`; `advance()` says which of them comes next."""
@@ -393,7 +398,7 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
         raise ValueError("resume=True needs a checkpoint path")
     started = time.perf_counter()
     rngs = [trial_rngs(seed, k) for k in range(trials)]
-    theta = backend.to_device(np.concatenate([learner.init(r[0], 1) for r in rngs]))
+    theta = backend.to_device(initial_weights(learner, seed, trials))
     trial_tasks = [task.for_trial(seed, k) for k in range(trials)]
     streams = [Stream(t, r[1]) for t, r in zip(trial_tasks, rngs)]
     lockstep = Lockstep(streams)
