@@ -78,6 +78,11 @@ def learner_for(protocol, engine: str):
 
 
 def _learner(protocol, engine: str):
+    if protocol.competitor:  # a conventional net: chapter 2's NumPy/CuPy code, no compiled path
+        if engine == "fast":
+            raise SystemExit(f"error: {protocol.name} trains a conventional net, which has no fast path; "
+                             f"use --engine reference")
+        return protocol.rnn(), "reference"
     # the fast path has only the 1997 cell and its truncated gradient
     later = protocol.beyond_1997
     if later and engine == "fast":
@@ -102,9 +107,14 @@ def main(argv=None) -> int:
     if args.command == "list":
         for name, p in experiments.PROTOCOLS.items():
             print(f"{name:6s} {p.title:45s} {p.trials:3d} trials, lr {p.lr:g}, stop {p.stop!r}")
+        print("\nThe paper's competitors (conventional nets, chapters 7 and 8):")
+        for name, p in experiments.COMPETITORS.items():
+            print(f"{name:15s} {p.title:55s} {p.trials:3d} trials, lr {p.lr:g}, stop {p.stop!r}")
         return 0
     if args.command == "status":
         print(results.status_table(experiments.PROTOCOLS.values()))
+        print("\nThe paper's competitors:\n")
+        print(results.status_table(experiments.COMPETITORS.values()))
         return 0
     try:
         protocol = experiments.vary(experiments.get(args.experiment), dict(args.vary))

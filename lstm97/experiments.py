@@ -16,6 +16,7 @@ import numpy as np
 
 from . import tasks
 from .lstm import LSTMConfig
+from .rnn import RNN
 from .train import Recent, TestSet
 
 
@@ -94,7 +95,8 @@ class Protocol:
     extra test set each solved net meets after stopping (2560 in Exp. 3), 0 for none.
     Beyond 1997 (chapter 15): `gradient` is the learner's, "truncated" (the paper's) or "exact"
     (full BPTT); `minibatch` > 1 averages that many sequences' gradients per update
-    (`train.Minibatch`).
+    (`train.Minibatch`). A competitor's row (`COMPETITORS`) names no LSTM architecture but the
+    conventional net it trains instead: `competitor` holds `rnn.RNN`'s arguments.
     """
 
     name: str
@@ -114,6 +116,7 @@ class Protocol:
     gradient: str = "truncated"
     minibatch: int = 1
     changes: tuple = ()
+    competitor: dict = field(default_factory=dict)
 
     def config(self) -> LSTMConfig:
         """The architecture of this row of Table 10 (or of Part IV's nets), with a variant's
@@ -125,8 +128,17 @@ class Protocol:
     @property
     def beyond_1997(self) -> tuple[str, ...]:
         """What this protocol uses that the 1997 paper did not (the config's later options, the
-        full gradient); empty for the paper's rows. Such a run has no compiled fast path."""
+        full gradient); empty for the paper's rows and its competitors. Such a run has no compiled
+        fast path."""
+        if self.competitor:
+            return ()
         return self.config().beyond_1997 + (("gradient='exact'",) if self.gradient == "exact" else ())
+
+    def rnn(self) -> RNN:
+        """A competitor's conventional net (chapter 2), learning by its algorithm."""
+        if not self.competitor:
+            raise ValueError(f"{self.name} is a row of the LSTM's, not a competitor's")
+        return RNN(**self.competitor)
 
     def make_task(self):
         return tasks.make(self.task, **self.task_params)
@@ -241,6 +253,38 @@ def _protocols() -> dict[str, Protocol]:
 PROTOCOLS: dict[str, Protocol] = _protocols()
 
 
+def _competitors() -> dict[str, Protocol]:
+    """The conventional nets the paper sets beside LSTM (Tables 1 and 2), on the same tasks, data,
+    success criteria and budgets as the LSTM rows (chapters 7, 8), trained by chapter 2's `RNN`.
+    Its algorithm sets when weights change: RTRL and Elman after every step, BPTT at the sequence end."""
+    P = {}
+    # Table 1: the paper quotes these from Smith & Zipser (RTRL, on an easier task), Cleeremans et
+    # al. (Elman); our nets have biases and input-to-output weights; Elman's learning rate is ours.
+    for name, algorithm, hidden, lr, paper in (
+            ("1-rtrl-3", "rtrl", 3, 0.05, {"success_after": 173_000}),
+            ("1-rtrl-12", "rtrl", 12, 0.1, {"success_after": 25_000}),
+            ("1-elman-15", "elman", 15, 0.1, {"success_rate": 0.0})):
+        what = "Elman net" if algorithm == "elman" else algorithm.upper()
+        P[name] = Protocol(name, f"embedded Reber grammar, {what}, {hidden} hidden units", "1", {"sets": 3}, "", lr,
+                           30, 100_000, TestSet(), test_size=512, update="step", paper=paper,
+                           competitor={"n_in": 7, "n_hidden": hidden, "n_out": 7, "algorithm": algorithm})
+    # Table 2: one self-recurrent hidden unit, p + 1 outputs fed by it and the inputs, no biases
+    # (the paper's weight counts: 36, 144, 10,404); 18 trials, 5 million sequences, 2a's success.
+    for name, algorithm, p, lr, rate, after in (
+            ("2a-rtrl-p4", "rtrl", 4, 1.0, 0.78, 1_043_000), ("2a-rtrl-p4-lr4", "rtrl", 4, 4.0, 0.56, 892_000),
+            ("2a-rtrl-p4-lr10", "rtrl", 4, 10.0, 0.22, 254_000), ("2a-rtrl-p10", "rtrl", 10, 1.0, 0.0, None),
+            ("2a-bptt-p100", "bptt", 100, 1.0, 0.0, None)):
+        paper = {"success_rate": rate} | ({"success_after": after} if after else {})
+        P[name] = Protocol(name, f"noise-free sequences, p = {p}, {algorithm.upper()}, lr {lr:g}", "2a", {"p": p}, "",
+                           lr, 18, 5_000_000, Recent(None, window=10_000), paper=paper,
+                           competitor={"n_in": p + 1, "n_hidden": 1, "n_out": p + 1, "bias": False,
+                                       "algorithm": algorithm})
+    return P
+
+
+COMPETITORS: dict[str, Protocol] = _competitors()
+
+
 def st1_after(data: dict, max_wrong: int = 0) -> list:
     """Per trial, the sequences until ST1 alone (Tables 4 and 5: at most `max_wrong` test sequences
     wrong), read from a result record's evaluations; None where it never held."""
@@ -262,6 +306,8 @@ def vary(protocol: Protocol, changes: dict) -> Protocol:
     if not changes:
         return protocol
     task_params, fields = dict(protocol.task_params), {}
+    if protocol.competitor and (net := [k for k in changes if k in _NET_FIELDS]):
+        raise ValueError(f"cannot vary {', '.join(net)}: {protocol.name} trains a conventional net, not an LSTM")
     for key, value in changes.items():
         if key in _PROTOCOL_FIELDS:
             fields[key] = value
@@ -277,7 +323,8 @@ def vary(protocol: Protocol, changes: dict) -> Protocol:
     name = protocol.name + "".join(f"+{k}={_word(v)}" for k, v in changes.items())
     varied = dataclasses.replace(protocol, name=name, task_params=task_params, **fields,
                                  changes=protocol.changes + tuple(changes.items()))
-    varied.config()  # the net's own checks (LSTMConfig) say what is wrong with a value
+    if not varied.competitor:
+        varied.config()  # the net's own checks (LSTMConfig) say what is wrong with a value
     return varied
 
 
@@ -289,7 +336,9 @@ def _word(value) -> str:
 
 
 def get(name: str) -> Protocol:
-    """The protocol of one row, e.g. "4-1"; a clear error naming the choices otherwise."""
-    if name not in PROTOCOLS:
-        raise ValueError(f"unknown experiment {name!r}; choose one of: {', '.join(PROTOCOLS)}")
-    return PROTOCOLS[name]
+    """The protocol of one row, e.g. "4-1", or of a competitor's, e.g. "2a-rtrl-p4"; a clear
+    error naming the choices otherwise."""
+    if name in PROTOCOLS or name in COMPETITORS:
+        return PROTOCOLS.get(name) or COMPETITORS[name]
+    raise ValueError(f"unknown experiment {name!r}; choose one of: {', '.join(PROTOCOLS)}; "
+                     f"or a competitor's: {', '.join(COMPETITORS)}")

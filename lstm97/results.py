@@ -138,6 +138,8 @@ def network_steps(protocol, sequences: float, trials: int | None = None) -> floa
 def family(protocol) -> str:
     """Rows whose runs have the same kind of net and data, and so the same speed per network-step."""
     name = "2ab" if protocol.task in ("2a", "2b") else protocol.task
+    if protocol.competitor:  # a conventional net: its own speed, whatever the LSTM's
+        return f"{name}, {protocol.competitor['algorithm']} {protocol.competitor['n_hidden']}"
     # a later variant runs on the NumPy reference (chapter 15), not at the compiled 1997 cell's speed
     return name + ", later variant" if protocol.beyond_1997 else name
 
@@ -171,7 +173,7 @@ def time_left(protocol, row: dict, speeds: dict) -> tuple[float, float] | None:
         speed = network_steps(protocol, row["trained"], 1) / row["wall_time"]
         trials = sum(s is None for s in row["solved_after"])
     else:  # the other families' speeds are the compiled 1997 cell's: no guide for a later variant
-        speed = speeds.get(family(protocol), None if protocol.beyond_1997 else speeds.get(None))
+        speed = speeds.get(family(protocol), None if protocol.beyond_1997 or protocol.competitor else speeds.get(None))
     if not speed:
         return None
     target = protocol.paper.get("success_after", protocol.max_sequences)

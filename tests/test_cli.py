@@ -112,7 +112,7 @@ def test_status_lists_every_protocol_with_an_estimate():
     out = cli("status")
     assert out.returncode == 0
     lines = [l for l in out.stdout.splitlines() if l.startswith("| ") and not l.startswith("| experiment")]
-    assert [l.split("|")[1].strip() for l in lines] == list(experiments.PROTOCOLS)
+    assert [l.split("|")[1].strip() for l in lines] == list(experiments.PROTOCOLS) + list(experiments.COMPETITORS)
     for line in lines:
         ours, left = [c.strip() for c in line.split("|")[5:7]]
         finished = not ours.startswith(("in progress", "pending"))
@@ -169,6 +169,35 @@ def test_chapter_15_rows_build_their_learners():
     mb, _ = learner_for(experiments.get("iv-minibatch"), "auto")
     assert isinstance(mb, Minibatch) and mb.size == 4 and experiments.get("iv-minibatch").lr == 2.0
     assert experiments.get("iv-forget").config().forget_gate_bias == (5.0, 5.0)
+
+
+def test_the_paper_competitors_are_its_conventional_nets(tmp_path):
+    """Tables 1 and 2's RTRL, BPTT and Elman nets: the paper's weight counts, the LSTM rows' task,
+    budget and success criterion, run and recorded by the same command."""
+    from lstm97.__main__ import learner_for
+    from lstm97.rnn import RNN
+
+    weights = {"2a-rtrl-p4": 36, "2a-rtrl-p10": 144, "2a-bptt-p100": 10_404}   # Table 2
+    for name, n in weights.items():
+        learner, engine = learner_for(experiments.get(name), "auto")
+        assert isinstance(learner, RNN) and learner.n_params == n and engine == "reference"
+    for name, p in experiments.COMPETITORS.items():
+        lstm_row = experiments.get("2a" if p.task == "2a" else "1-1")
+        assert (repr(p.stop), p.max_sequences, p.test_size) == (repr(lstm_row.stop), lstm_row.max_sequences,
+                                                                lstm_row.test_size)
+        task, net = p.make_task(), p.rnn()
+        assert (task.n_in, task.n_out) == (net.n_in, net.n_out)
+    assert experiments.get("1-elman-15").rnn().algorithm == "elman"
+    with pytest.raises(ValueError, match="not an LSTM"):
+        experiments.vary(experiments.get("2a-rtrl-p4"), {"bias": "all"})
+    with pytest.raises(ValueError, match="not a competitor"):
+        experiments.get("2a").rnn()
+    out = tmp_path / "r.json"
+    done = cli("run", "2a-rtrl-p4", "--scale", "ci", "--max-sequences", "200", "--quiet", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    assert data["experiment"] == "2a-rtrl-p4" and "RTRL net (5-1-5, 36 weights)" in data["run"]["learner"]
+    assert cli("run", "2a-rtrl-p4", "--engine", "fast").returncode != 0
 
 
 def test_a_variant_changes_its_net_task_and_protocol_and_says_so(tmp_path):
