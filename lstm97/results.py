@@ -184,7 +184,7 @@ def _left_range(left) -> str:
     if left is None:
         return "unknown (no recorded speed)"
     # a run past the paper's mean goes on until its slowest trial is solved, or to the budget
-    return f"{duration(left[0])} – {duration(left[1])}" if left[0] else f"up to {duration(left[1])}"
+    return f"{duration(left[0])} – {duration(left[1])}" if 0 < left[0] < left[1] else f"up to {duration(left[1])}"
 
 
 def recorded_speeds(scale_name: str = "paper", seed: int = 0, folder: str | Path = ROOT / "results") -> dict:

@@ -137,6 +137,18 @@ def test_estimated_says_the_time_left_as_a_range(folder):
     assert results.recorded_speeds(folder=folder) == pytest.approx(speeds), "every row read, 4-x the only recorded"
 
 
+def test_competitors_borrow_no_lstm_speed_and_without_a_paper_mean_are_bounded_by_the_budget():
+    p10, p4 = experiments.get("2a-rtrl-p10"), experiments.get("2a-rtrl-p4")
+    pending = {"status": "pending", "seen": None, "wall_time": None}
+    lstm_only = {"2ab": 1e6, None: 1e6}
+    assert results.time_left(p10, pending, lstm_only) is None, "an LSTM's speed says nothing of RTRL's"
+    assert results.family(p10) == results.family(p4) != results.family(experiments.get("2a-bptt-p100"))
+    own = {results.family(p10): 1e6}
+    low, high = results.time_left(p10, pending, own)   # the paper gives no mean for p = 10: the budget bounds it
+    assert low == high and results.estimated(p10, pending, own) == f"est. up to {results.duration(high)}"
+    assert " – " in results.estimated(p4, pending, own)
+
+
 def test_part_iv_rows_quote_gers_and_borrow_no_speed(folder):
     """The CERG rows (chapter 14) quote Gers et al. 2000, the 1997 cell's 0 % marked as from memory;
     the compiled 1997 cell's speeds say nothing of a later variant's cost on the reference."""
