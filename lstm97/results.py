@@ -318,6 +318,24 @@ def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | 
     return row
 
 
+def kept_nets(name: str, scale_name: str = "paper", seed: int = 0, folder: str | Path = ROOT / "results"):
+    """The nets of a row's first trials, run again to keep them because the row's run kept none
+    (`python -m lstm97 run NAME --trials N --out results/<scale>/nets/NAME-seed<S>.json`): their
+    sequences until success and their weights as solved, (solved_after, theta); None where not
+    recorded. A trial depends only on the seed and its number, so they must be the recorded row's
+    own first trials; a ValueError says so where their counts differ from the row's."""
+    path = Path(folder, scale_name, "nets", f"{name}-seed{seed}.json")
+    if not path.exists():
+        return None
+    solved = load(path)["run"]["solved_after"]
+    row = recorded(name, scale_name, seed, folder)
+    if row["status"] != "pending" and row["solved_after"][:len(solved)] != solved:
+        raise ValueError(f"{path} is not the first trials of {name}: solved after {solved}, the row's "
+                         f"{row['solved_after'][:len(solved)]}")
+    with np.load(weights_file(path)) as f:
+        return solved, f["theta"]
+
+
 def _trained(run: dict, seen: int) -> int:
     """Training sequences summed over a run's trials, `seen` sequences each; records from before
     solved trials were frozen (`train.Run.trained`) trained every trial to the end."""

@@ -137,6 +137,24 @@ def test_estimated_says_the_time_left_as_a_range(folder):
     assert results.recorded_speeds(folder=folder) == pytest.approx(speeds), "every row read, 4-x the only recorded"
 
 
+def test_nets_run_again_must_be_the_rows_own_first_trials(folder):
+    assert results.kept_nets("4-1", folder=folder) is None, "none recorded"
+    nets = folder / "paper" / "nets"
+    nets.mkdir(exist_ok=True)
+    record = results.load(folder / "paper" / "4-1-seed0.json")
+    record["run"]["solved_after"] = [250]                   # trial 0 of the row, run again
+    results.write(nets / "4-1-seed0.json", record)
+    np.savez(nets / "4-1-seed0.weights.npz", theta=np.full((1, 93), 0.25), seen=250)
+    solved, theta = results.kept_nets("4-1", folder=folder)
+    assert solved == [250] and theta.shape == (1, 93) and (theta == 0.25).all()
+    record["run"]["solved_after"] = [260]                   # another trial's count: not the row's
+    results.write(nets / "4-1-seed0.json", record)
+    with pytest.raises(ValueError, match="not the first trials of 4-1"):
+        results.kept_nets("4-1", folder=folder)
+    for f in nets.iterdir():
+        f.unlink()
+
+
 def test_competitors_borrow_no_lstm_speed_and_without_a_paper_mean_are_bounded_by_the_budget():
     p10, p4 = experiments.get("2a-rtrl-p10"), experiments.get("2a-rtrl-p4")
     pending = {"status": "pending", "seen": None, "wall_time": None}
