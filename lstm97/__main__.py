@@ -88,7 +88,7 @@ def _learner(protocol, engine: str):
     if later and engine == "fast":
         raise SystemExit(f"error: the fast path implements only the 1997 cell, not {', '.join(later)}; "
                          f"use --engine reference")
-    if engine in ("auto", "fast") and not later:
+    if engine in ("auto", "fast") and protocol.compiled:
         try:
             from .fast import FastLSTM
         except ImportError as err:
@@ -102,14 +102,20 @@ def _learner(protocol, engine: str):
     return LSTM(protocol.config(), update=protocol.update, gradient=protocol.gradient), "reference"
 
 
+def _print_rows(registry: dict) -> None:
+    """One line per row of `registry` (`lstm97 list`), in columns as wide as its names and titles."""
+    name_w = max(map(len, registry))
+    title_w = max(len(p.title) for p in registry.values())
+    for name, p in registry.items():
+        print(f"{name:{name_w}s} {p.title:{title_w}s} {p.trials:3d} trials, lr {p.lr:g}, stop {p.stop!r}")
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     if args.command == "list":
-        for name, p in experiments.PROTOCOLS.items():
-            print(f"{name:6s} {p.title:45s} {p.trials:3d} trials, lr {p.lr:g}, stop {p.stop!r}")
+        _print_rows(experiments.PROTOCOLS)
         print("\nThe paper's competitors (conventional nets, chapters 7 and 8):")
-        for name, p in experiments.COMPETITORS.items():
-            print(f"{name:15s} {p.title:55s} {p.trials:3d} trials, lr {p.lr:g}, stop {p.stop!r}")
+        _print_rows(experiments.COMPETITORS)
         return 0
     if args.command == "status":
         print(results.status_table(experiments.PROTOCOLS.values()))

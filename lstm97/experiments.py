@@ -134,6 +134,12 @@ class Protocol:
             return ()
         return self.config().beyond_1997 + (("gradient='exact'",) if self.gradient == "exact" else ())
 
+    @property
+    def compiled(self) -> bool:
+        """Whether this row's net is the 1997 cell, which the compiled fast path (`fast.FastLSTM`)
+        can train: neither a competitor's net nor a later variant."""
+        return not self.competitor and not self.beyond_1997
+
     def rnn(self) -> RNN:
         """A competitor's conventional net (chapter 2), learning by its algorithm."""
         if not self.competitor:

@@ -173,7 +173,7 @@ def time_left(protocol, row: dict, speeds: dict) -> tuple[float, float] | None:
         speed = network_steps(protocol, row["trained"], 1) / row["wall_time"]
         trials = sum(s is None for s in row["solved_after"])
     else:  # the other families' speeds are the compiled 1997 cell's: no guide for a later variant
-        speed = speeds.get(family(protocol), None if protocol.beyond_1997 or protocol.competitor else speeds.get(None))
+        speed = speeds.get(family(protocol), speeds.get(None) if protocol.compiled else None)
     if not speed:
         return None
     target = protocol.paper.get("success_after", protocol.max_sequences)

@@ -24,7 +24,7 @@ def cli(*args, **kw):
 def test_list_names_every_protocol():
     out = cli("list")
     assert out.returncode == 0
-    assert all(name in out.stdout for name in experiments.PROTOCOLS)
+    assert all(name in out.stdout for name in experiments.PROTOCOLS | experiments.COMPETITORS)
 
 
 @pytest.mark.parametrize("args,message", [
@@ -188,6 +188,9 @@ def test_the_paper_competitors_are_its_conventional_nets(tmp_path):
         task, net = p.make_task(), p.rnn()
         assert (task.n_in, task.n_out) == (net.n_in, net.n_out)
     assert experiments.get("1-elman-15").rnn().algorithm == "elman"
+    # only the 1997 cell's rows run compiled: not a competitor's net, not a later variant
+    assert [experiments.get(n).compiled for n in ("1-2", "2a-rtrl-p4", "iv-forget", "iv-bptt")] == [True, False,
+                                                                                                  False, False]
     with pytest.raises(ValueError, match="not an LSTM"):
         experiments.vary(experiments.get("2a-rtrl-p4"), {"bias": "all"})
     with pytest.raises(ValueError, match="not a competitor"):
