@@ -165,6 +165,17 @@ def test_evaluate_runs_the_judge_and_a_learner_without_state_runs_the_whole_stre
     assert np.array_equal(whole[1], got[1]), "one stream per net: wrong or not, either way"
 
 
+def test_a_test_set_is_its_streams_encoded_in_the_smallest_exact_types():
+    """A paper-scale run holds 100 streams of 10^6 steps: 1.6 GB as bool/int8, 12 GB as floats."""
+    test = TASK.test_set(np.random.default_rng(7), 2)
+    full = TASK.encode(test.info["streams"])
+    assert (test.y.dtype, test.reference.dtype, test.symbols.dtype) == (bool, bool, np.int8)
+    for name in ("y", "reference", "symbols", "mask", "lengths", "x"):
+        assert np.array_equal(getattr(test, name), getattr(full, name)), name
+    nbytes = sum(getattr(test, a).nbytes for a in ("y", "reference", "symbols", "mask"))
+    assert nbytes <= 16 * test.lengths.max() * len(test)
+
+
 def test_judge_rejects_what_it_cannot_test():
     net, theta = cerg_nets("cerg-forget", n=1)
     tests = [TASK.test_set(np.random.default_rng(6), n) for n in (1, 2)]
