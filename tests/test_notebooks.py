@@ -2,17 +2,19 @@
 
 (a) valid nbformat-4 notebooks with a Python 3 kernel;
 (b) committed without outputs: the book build and nbval execute them, and their claims are asserts;
-(c) the first code cell is the Colab set-up cell, installing from the repository named in _config.yml;
+(c) each page begins with its title, then the Colab set-up cell that tests/colab_setup.py renders from
+    _config.yml's repository URL; Colab is asked for a GPU only where the chapter uses one;
 (d) _toc.yml and book/ agree.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
+
+import colab_setup
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is needed to read _config.yml and _toc.yml")
 
@@ -109,28 +111,49 @@ def test_notebook_has_no_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
-def test_first_code_cell_is_colab_setup(path):
+def test_page_begins_with_its_title_then_the_colab_setup(path):
     nb = load_notebook(path)
     name = path.relative_to(ROOT)
+    first = nb["cells"][0]
+    assert first.get("cell_type") == "markdown" and source(first).lstrip().startswith("# "), (
+        f"{name}: the first cell must be the chapter's title (a Markdown cell starting with '# '), so that "
+        "the page begins with it"
+    )
     cells = code_cells(nb)
     assert cells, f"{name} has no code cells"
-    first = cells[0]
-    src = source(first)
-    assert '"google.colab" in sys.modules' in src, (
-        f'{name}: the first code cell must be the Colab set-up cell (`if "google.colab" in sys.modules:`)'
+    setup = cells[0]
+    fix = "run `python tests/colab_setup.py` to regenerate it"
+    assert source(setup) == colab_setup.render(repository_url(), colab_setup.uses_gpu(path)), (
+        f"{name}: the first code cell is not the Colab set-up cell for _config.yml's repository.url "
+        f"{repository_url()}; {fix}"
     )
-    pip_lines = [line for line in src.splitlines() if line.strip().startswith("%pip install")]
-    assert pip_lines, f"{name}: the Colab set-up cell has no `%pip install` line"
-    urls = [u for line in pip_lines for u in re.findall(r"git\+[^\s\"']+", line)]
-    expected = "git+" + repository_url()
-    assert [u.rstrip("/") for u in urls] == [expected], (
-        f"{name}: the Colab cell installs from {urls}, but _config.yml's repository.url gives {expected}"
+    tags = setup.get("metadata", {}).get("tags", [])
+    assert tags == colab_setup.tags_for(path), f"{name}: the set-up cell's tags are {tags}; {fix}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_colab_asks_for_a_gpu_only_where_the_chapter_uses_one(path):
+    meta = load_notebook(path)["metadata"]
+    gpu = colab_setup.uses_gpu(path)
+    asks = meta.get("accelerator") == "GPU" or "gpuType" in meta.get("colab", {})
+    assert asks == gpu, (
+        f"{path.relative_to(ROOT)}: its Colab metadata {'does not ask' if gpu else 'asks'} for a GPU "
+        f"(accelerator {meta.get('accelerator')!r}, colab {meta.get('colab')}); run `python tests/colab_setup.py`"
     )
-    assert "lstm97.backend.describe()" in src, (
-        f"{name}: the Colab set-up cell must call lstm97.backend.describe()"
-    )
-    tags = first.get("metadata", {}).get("tags", [])
-    assert "hide-output" in tags, f"{name}: tag the Colab set-up cell `hide-output` (tags: {tags})"
+    assert ("[gpu]" in colab_setup.render("URL", gpu)) == gpu
+
+
+def test_colab_setup_cell_runs_outside_colab_without_installing_anything():
+    """Outside Colab the cell imports lstm97 and prints the backend; the clone and install never run."""
+    import lstm97
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    code = TransformerManager().transform_cell(colab_setup.render(repository_url(), True))
+    calls = []
+    namespace = {"get_ipython": lambda: type("Shell", (), {"system": calls.append,
+                                                           "run_line_magic": lambda *a: calls.append(a)})()}
+    exec(compile(code, "<colab set-up>", "exec"), namespace)
+    assert calls == [] and namespace["lstm97"] is lstm97
 
 
 def test_toc_and_book_agree():
