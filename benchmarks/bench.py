@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py            # ≈ 1–2 minutes
     python benchmarks/bench.py --quick    # ≈ 20 s, shorter timings
+    python benchmarks/bench.py --gpu      # and the GPU kernel (lstm97.gpu) against the CPU kernel and torch
 
 Measures, on this machine and in this run, network-steps per second of
   (a) the reference NumPy `LSTM.train_step` (lstm97/lstm.py + gradients.truncated),
@@ -14,12 +15,19 @@ for the adding net (Table 10's 4-1, 93 weights, adding sequences of T = 100) and
 time of one trial of each experiment at paper scale from the network-step counts of
 /work/shared/perf-anchors.md and the rates measured here for that experiment's net and task.
 
+With --gpu, on a machine with a CUDA GPU: network-steps per second of the GPU kernel
+(`GPULSTM.train_step`, sequence update) on the adding and 6b nets at B = 1 … 10^5, with NumPy
+arrays (weights and sequences copied to the GPU and back at every call) and, with CuPy, with the
+weights and sequences already on the GPU; beside the CPU kernel on all cores at the same B and
+torch.nn.LSTM on the GPU (float32, one network for the batch). Without a GPU it says so.
+
 A network-step is one time step of one network (or, for torch, of one sequence in the batch);
 padded steps count, since every implementation computes them.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import platform
@@ -102,9 +110,94 @@ def torch_step(config, B: int):
     return step
 
 
+def on_device(batch, cupy):
+    """The batch with its arrays on the GPU (CuPy), for timing the kernel without the copies."""
+    return dataclasses.replace(batch, **{k: cupy.asarray(v) for k in ("y", "mask", "values", "symbols")
+                                         if (v := getattr(batch, k)) is not None})
+
+
+def gpu_step(learner, B: int, cuda):
+    theta = [learner.init(np.random.default_rng(SEED), B)]
+
+    def step(batch):
+        theta[0], _, _ = learner.train_step(theta[0], batch, LR)
+        cuda.synchronize()
+
+    return step
+
+
+def torch_gpu_step(config, B: int, torch):
+    dev = torch.device("cuda")
+    torch.manual_seed(SEED)
+    lstm = torch.nn.LSTM(config.n_in, config.n_cells, batch_first=True).to(dev)
+    out = torch.nn.Linear(config.n_cells, config.n_out).to(dev)
+    opt = torch.optim.SGD(list(lstm.parameters()) + list(out.parameters()), lr=LR)
+    cache = {}
+
+    def step(batch):
+        if id(batch) not in cache:  # tensors made once per batch: the copies are not timed
+            cache[id(batch)] = [torch.as_tensor(a, dtype=torch.float32, device=dev)
+                                for a in (batch.x, batch.y, batch.mask[..., None])]
+        x, d, m = cache[id(batch)]
+        opt.zero_grad()
+        h, _ = lstm(x)
+        loss = 0.5 * (m * (torch.sigmoid(out(h)) - d) ** 2).sum()
+        loss.backward()
+        opt.step()
+        torch.cuda.synchronize()
+
+    return step
+
+
+def gpu_rows(min_time: float, torch) -> None:
+    """The GPU kernel against the CPU kernel (all cores) and torch.nn.LSTM on the GPU."""
+    print()
+    try:
+        from lstm97 import gpu
+    except ImportError as err:
+        print(f"GPU rows: none ({err})")
+        return
+    ok, why = gpu.available()
+    if not ok:
+        print(f"GPU rows: none ({why})")
+        return
+    from numba import cuda
+
+    from lstm97 import backend
+    from lstm97.fast import FastLSTM
+
+    cupy = backend.use("cupy") if backend.gpu_available() else None
+    backend.use("numpy")
+    with_torch = torch is not None and torch.cuda.is_available()
+    print(f"GPU: {gpu.device_name()}; numba-cuda kernel, {gpu.THREADS_PER_BLOCK} threads per block; "
+          f"CuPy {cupy.__version__ if cupy else 'not installed'}; torch on the GPU: {'yes' if with_torch else 'no'}")
+    print("Training step on the GPU (sequence update; the CPU kernel on all cores at the same B)")
+    print(f"{'net':<28} {'B':>6}  {'implementation':<40} {'network-steps/s':>16} {'ns/network-step':>16}")
+    for label, arch, task in (("adding net (4-1)", "4-1", tasks.make("4", T=100)), ("6b net", "6b", tasks.make("6b"))):
+        config = ARCHITECTURES[arch]
+        P = LSTM(config).n_params
+        for B in (1, 100, 1_000, 10_000, 100_000):
+            rng = np.random.default_rng(SEED)
+            batches = [task.sample(rng, B) for _ in range(2 if B <= 1000 else 1)]
+            impls = [("GPU kernel, NumPy arrays", gpu_step(gpu.GPULSTM(config), B, cuda), batches, "numpy")]
+            if cupy is not None:
+                impls.append(("GPU kernel, CuPy arrays", gpu_step(gpu.GPULSTM(config), B, cuda),
+                              [on_device(b, cupy) for b in batches], "cupy"))
+            impls.append(("FastLSTM (CPU, all cores)", learner_step(FastLSTM(config), B), batches, "numpy"))
+            if with_torch:
+                impls.append((f"torch.nn.LSTM on the GPU (hidden {config.n_cells}, float32)",
+                              torch_gpu_step(config, B, torch), batches, "numpy"))
+            for name, step, data, array_backend in impls:
+                backend.use(array_backend)
+                r = rate(step, data, min_time)
+                backend.use("numpy")
+                print(f"{label + f', {P} weights':<28} {B:>6}  {name:<40} {r:>16.3g} {1e9 / r:>16.1f}", flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter timings (≈ 20 s)")
+    parser.add_argument("--gpu", action="store_true", help="add the GPU kernel's rows (needs a CUDA GPU)")
     args = parser.parse_args(argv)
     min_time = 0.25 if args.quick else 1.5
     started = time.perf_counter()
@@ -239,6 +332,8 @@ def main(argv=None) -> int:
         print(f"{name:<6} {p.trials:>6} {n:>9} {steps:>14.0f} {1e3 * loop:>17.2f} {1e3 * kernel:>19.2f}"
               f" {kernel / loop:>12.0%}")
     print()
+    if args.gpu:
+        gpu_rows(min_time, torch)
     print(f"benchmark wall time {time.perf_counter() - started:.0f} s")
     return 0
 

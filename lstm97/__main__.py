@@ -18,6 +18,8 @@ import numpy as np
 from . import backend, experiments, grow, results, scale, train
 from .lstm import LSTM
 
+ENGINES = ("auto", "fast", "gpu", "reference")
+
 
 def positive_int(text: str) -> int:
     try:
@@ -52,8 +54,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--trials", type=positive_int, help="independent trials (default: the paper's, reduced below paper scale)")
     run.add_argument("--max-sequences", type=positive_int, help="training budget per trial")
     run.add_argument("--backend", choices=backend.BACKENDS, default=None, help="default: LSTM97_BACKEND or numpy")
-    run.add_argument("--engine", choices=("auto", "fast", "reference"), default="auto",
-                     help="fast: the compiled CPU path; reference: the NumPy/CuPy code of chapters 4-5")
+    run.add_argument("--engine", choices=ENGINES, default="auto",
+                     help="fast: the compiled CPU kernel; gpu: the GPU kernel, one CUDA thread per network; "
+                          "reference: the NumPy/CuPy code of chapters 4-5; auto: gpu from "
+                          "lstm97.gpu.GPU_MIN_NETWORKS trials on a visible GPU, else fast where it can run "
+                          "(the 1997 cell), else reference")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--eval-every", type=positive_int, default=None, help="sequences between evaluations")
     run.add_argument("--out", help="result file (default results/<scale>/<experiment>-seed<seed>.json)")
@@ -68,38 +73,42 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def learner_for(protocol, engine: str):
-    """The learner for a protocol: the compiled fast path where it can run (the 1997 cell, on the
-    CPU), else the reference; with the protocol's sequential construction, if any."""
-    learner, engine = _learner(protocol, engine)
+def learner_for(protocol, engine: str, trials: int = 1):
+    """The learner for a protocol training `trials` networks side by side, and the engine's name:
+    for the 1997 cell a compiled kernel (`auto`: the GPU's from `gpu.GPU_MIN_NETWORKS` networks
+    on a visible GPU, else the CPU's, whatever the array backend), else the reference; with the
+    protocol's sequential construction, if any."""
+    learner, engine = _learner(protocol, engine, trials)
     if protocol.minibatch > 1:
         learner = train.Minibatch(learner, protocol.minibatch)
     return (grow.Sequential(learner) if protocol.grow else learner), engine
 
 
-def _learner(protocol, engine: str):
-    if protocol.competitor:  # a conventional net: chapter 2's NumPy/CuPy code, no compiled path
-        if engine == "fast":
-            raise SystemExit(f"error: {protocol.name} trains a conventional net, which has no fast path; "
+def _learner(protocol, engine: str, trials: int):
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    compiled = engine in ("fast", "gpu")
+    if protocol.competitor:  # a conventional net: chapter 2's NumPy/CuPy code, no compiled kernel
+        if compiled:
+            raise SystemExit(f"error: {protocol.name} trains a conventional net, which has no {engine} engine; "
                              f"use --engine reference")
         return protocol.rnn(), "reference"
-    # the fast path has only the 1997 cell and its truncated gradient
+    # the compiled kernels have only the 1997 cell and its truncated gradient
     later = protocol.beyond_1997
-    if later and engine == "fast":
-        raise SystemExit(f"error: the fast path implements only the 1997 cell, not {', '.join(later)}; "
+    if later and compiled:
+        raise SystemExit(f"error: the {engine} engine implements only the 1997 cell, not {', '.join(later)}; "
                          f"use --engine reference")
-    if engine in ("auto", "fast") and protocol.compiled:
+    if engine == "reference" or later:
+        return LSTM(protocol.config(), update=protocol.update, gradient=protocol.gradient), "reference"
+    from . import gpu
+    from .fast import FastLSTM
+
+    if engine == "gpu" or (engine == "auto" and trials >= gpu.GPU_MIN_NETWORKS and gpu.available()[0]):
         try:
-            from .fast import FastLSTM
-        except ImportError as err:
-            if engine == "fast":
-                raise SystemExit(f"error: the fast path is unavailable ({err}); use --engine reference") from None
-        else:
-            if backend.name() == "numpy":
-                return FastLSTM(protocol.config(), update=protocol.update), "fast"
-            if engine == "fast":
-                raise SystemExit("error: the fast path runs on the CPU; use --backend numpy or --engine reference")
-    return LSTM(protocol.config(), update=protocol.update, gradient=protocol.gradient), "reference"
+            return gpu.GPULSTM(protocol.config(), update=protocol.update), "gpu"
+        except gpu.GPUUnavailable as err:
+            raise SystemExit(f"error: {err}") from None
+    return FastLSTM(protocol.config(), update=protocol.update), "fast"
 
 
 def _print_rows(registry: dict) -> None:
@@ -143,7 +152,7 @@ def main(argv=None) -> int:
               f"or delete it to start over", file=sys.stderr)
         return 2
     try:
-        learner, engine = learner_for(protocol, args.engine)
+        learner, engine = learner_for(protocol, args.engine, trials)
     except ValueError as err:  # a variant's change the learner cannot take
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -83,6 +83,12 @@ def name() -> str:
     return "numpy" if _active is np else "cupy"
 
 
+def is_array(a) -> bool:
+    """Is `a` a NumPy array or an array of the active backend? Test for CuPy arrays this way, not by
+    `__cuda_array_interface__`, which the CuPy stand-in of the tests (tests/standins) lacks."""
+    return isinstance(a, (np.ndarray, _active.ndarray))
+
+
 def to_device(a, dtype=None):
     """Move a host array (or anything array-like) to the active backend."""
     return _active.asarray(a, dtype=dtype)

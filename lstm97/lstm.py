@@ -268,8 +268,9 @@ class LSTM:
         return a.reshape(a.shape[0], self.config.blocks, self.config.cells)
 
     def per_cell(self, a):
-        """Spread a per-block quantity (B, blocks) over the block's cells (B, blocks * cells)."""
-        return backend.xp().repeat(a, self.config.cells, axis=1)
+        """Spread a per-block quantity (B, blocks) over the block's cells (B, blocks * cells), on the
+        host or the device (where `a` is)."""
+        return a.repeat(self.config.cells, axis=1)
 
     # ------------------------------------------------------------------ forward pass
 

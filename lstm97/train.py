@@ -102,6 +102,8 @@ class TestSet:
     `max_wrong` test sequences wrong (0 in the paper, but 5 of 256 in task 3b), and, with
     `max_error`, a mean absolute test error below it."""
 
+    watches_training = False  # `on_sequence` decides nothing: `train` skips it
+
     def __init__(self, max_error: float | None = None, max_wrong: int = 0):
         if max_error is not None and not max_error > 0:
             raise ValueError(f"max_error must be positive, got {max_error!r}")
@@ -133,6 +135,8 @@ class TestSet:
 class Recent:
     """ST3(beta): the `window` most recent training sequences correct (at most `max_wrong` of
     them wrong: Exp. 5), and their mean error below `beta` (no error bound if None)."""
+
+    watches_training = True
 
     def __init__(self, beta: float | None, window: int = 2000, max_wrong: int = 0):
         if beta is not None and not beta > 0:
@@ -465,6 +469,7 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
     bar = tqdm(total=max_sequences, initial=seen, desc=f"{task.name}: {learner.name}", disable=not progress,
                unit="seq", leave=False, mininterval=1.0)
     last_saved = time.perf_counter()
+    xp = backend.xp()
     while seen < max_sequences and len(active) and not (stop_when_solved and run.solved.all()):
         errors = []
         for _ in range(min(eval_every, max_sequences - seen)):
@@ -476,14 +481,16 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
             work, loss, y = learner.train_step(work, batch, lr_active)
             seen += 1
             run.trained += len(active)
-            finite = np.isfinite(backend.to_host(loss)) & np.isfinite(backend.to_host(work)).all(axis=1)
+            # one flag per network comes to the host, not the loss and the weights
+            finite = backend.to_host(xp.isfinite(loss) & xp.isfinite(work).all(axis=1))
             if not finite.all():
                 raise FloatingPointError(f"training diverged: trial(s) {active[~finite].tolist()} "
                                          f"reached non-finite weights or error at sequence {seen} "
                                          f"(learning rate {run.lr}); try a smaller one")
             sq_err, _ = sequence_errors(y, batch)
             errors.append(sq_err)
-            mark(stop.on_sequence(widen(task.correct(y, batch), True), widen(sq_err, 0.0)), seen)
+            if stop.watches_training:  # ST3 judges every training sequence, ST1/ST2 only the tests
+                mark(stop.on_sequence(widen(task.correct(y, batch), True), widen(sq_err, 0.0)), seen)
         if len(active) == trials:
             theta = work
         else:

@@ -29,6 +29,11 @@ def test_use_numpy_and_helpers():
     assert "numpy" in backend.describe()
 
 
+def test_is_array_knows_the_arrays_of_the_active_backend():
+    backend.use("numpy")
+    assert backend.is_array(np.zeros(2)) and not backend.is_array([0.0, 0.0]) and not backend.is_array(1.0)
+
+
 def test_unknown_backend():
     with pytest.raises(ValueError, match="unknown backend 'jax'"):
         backend.use("jax")

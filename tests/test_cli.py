@@ -227,3 +227,37 @@ def test_a_variant_changes_its_net_task_and_protocol_and_says_so(tmp_path):
     data = json.loads(out.read_text())
     assert data["experiment"] == "1-5+lr=0.2+init_range=0.1" and data["protocol"]["lr"] == 0.2
     assert data["protocol"]["changes"] == {"lr": 0.2, "init_range": 0.1}
+
+
+def test_engine_and_backend_are_two_choices(monkeypatch):
+    """auto: the GPU kernel from GPU_MIN_NETWORKS networks on a visible GPU, else the compiled CPU kernel,
+    whatever the array backend; --engine gpu without a GPU is a clear error."""
+    from lstm97 import backend, gpu
+    from lstm97.__main__ import learner_for
+    from lstm97.fast import FastLSTM
+
+    row = experiments.get("4-1")
+    monkeypatch.setattr(backend, "name", lambda: "cupy")
+    learner, engine = learner_for(row, "auto")
+    assert engine == "fast" and type(learner) is FastLSTM
+    with pytest.raises(SystemExit, match="the gpu engine implements only the 1997 cell, not forget_gate"):
+        learner_for(dataclasses.replace(row, architecture="iv-forget"), "gpu")
+    pytest.importorskip("numba.cuda")
+    if not gpu.simulated():
+        pytest.skip("numba.cuda is not the simulator here: GPULSTM cannot be built without a GPU")
+    monkeypatch.setattr(gpu, "available", lambda: (True, ""))  # as if a GPU were visible
+    assert learner_for(row, "auto", gpu.GPU_MIN_NETWORKS - 1)[1] == "fast"
+    learner, engine = learner_for(row, "auto", gpu.GPU_MIN_NETWORKS)
+    assert engine == "gpu" and type(learner) is gpu.GPULSTM and "GPU kernel" in learner.name
+
+
+def test_the_gpu_engine_without_a_gpu_says_so(tmp_path):
+    pytest.importorskip("numba.cuda")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}  # no simulator
+    out = subprocess.run([*RUN, "4-1", "--scale", "ci", "--trials", "2", "--max-sequences", "40", "--quiet",
+                          "--engine", "gpu", "--out", str(tmp_path / "r.json")],
+                         capture_output=True, text=True, timeout=120, env=env)
+    if "no CUDA GPU is visible" not in out.stderr:
+        assert out.returncode == 0, "a GPU is visible: the run must succeed"
+    else:
+        assert out.returncode != 0 and "set NUMBA_ENABLE_CUDASIM=1" in out.stderr and "CPU engine" in out.stderr

@@ -7,7 +7,7 @@ import pytest
 
 from lstm97 import backend, gradients, tasks, train
 from lstm97.experiments import ARCHITECTURES
-from lstm97.fast import CPUOnly, FastLSTM
+from lstm97.fast import FastLSTM
 from lstm97.lstm import LSTM, LSTMConfig
 from lstm97.tasks.base import Batch
 
@@ -126,16 +126,26 @@ def test_inputs_are_checked():
         fast.forward(theta[:, :-1], batch.symbols)
     with pytest.raises(ValueError, match="inputs must have shape"):
         fast.forward(theta, batch.x[:, :, :-1])
-    with pytest.raises(TypeError, match="needs NumPy arrays"):
+    with pytest.raises(TypeError, match="needs NumPy or CuPy arrays"):
         fast.forward(theta.tolist(), batch.x)
 
 
-def test_cupy_backend_is_refused_with_the_fix(monkeypatch):
+def test_the_cupy_backend_gives_the_same_numbers_in_device_arrays(monkeypatch):
+    """Under the CuPy backend (the stand-in of tests/standins, which refuses implicit conversion to
+    NumPy) the compiled CPU path takes and returns device arrays, with the host's numbers."""
+    from test_cupy_standin import cp
+
     config = NETS["F, 2 blocks of 2, all biased"]
-    _, theta, batch = case(config, True)
-    monkeypatch.setattr(backend, "name", lambda: "cupy")
-    with pytest.raises(CPUOnly, match=r"backend.use\('numpy'\)"):
-        FastLSTM(config).train_step(theta, batch, 0.1)
+    for onehot in (True, False):
+        _, theta, batch = case(config, onehot)
+        host = FastLSTM(config).train_step(theta, batch, 0.1)
+        monkeypatch.setattr(backend, "_active", cp)
+        assert backend.name() == "cupy"
+        on_device = Batch(**{k: cp.asarray(v) if isinstance(v, np.ndarray) and k != "lengths" else v
+                             for k, v in vars(batch).items()})
+        result = FastLSTM(config).train_step(cp.asarray(theta), on_device, 0.1)
+        assert all(isinstance(r, cp.ndarray) and np.array_equal(r.get(), h) for r, h in zip(result, host))
+        monkeypatch.undo()
 
 
 def compare_runs(make, task, **params):
