@@ -57,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=ENGINES, default="auto",
                      help="fast: the compiled CPU kernel; gpu: the GPU kernel, one CUDA thread per network; "
                           "reference: the NumPy/CuPy code of chapters 4-5; auto: gpu from "
-                          "lstm97.gpu.GPU_MIN_NETWORKS trials on a visible GPU, else fast where it can run "
+                          "lstm97.gpu.GPU_MIN_NETWORKS trials on a visible GPU with the cupy backend, else fast where it can run "
                           "(the 1997 cell), else reference")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--eval-every", type=positive_int, default=None, help="sequences between evaluations")
@@ -76,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
 def learner_for(protocol, engine: str, trials: int = 1):
     """The learner for a protocol training `trials` networks side by side, and the engine's name:
     for the 1997 cell a compiled kernel (`auto`: the GPU's from `gpu.GPU_MIN_NETWORKS` networks
-    on a visible GPU, else the CPU's, whatever the array backend), else the reference; with the
+    on a visible GPU with CuPy arrays, else the CPU's, whatever the array backend), else the reference; with the
     protocol's sequential construction, if any."""
     learner, engine = _learner(protocol, engine, trials)
     if protocol.minibatch > 1:
@@ -103,7 +103,8 @@ def _learner(protocol, engine: str, trials: int):
     from . import gpu
     from .fast import FastLSTM
 
-    if engine == "gpu" or (engine == "auto" and trials >= gpu.GPU_MIN_NETWORKS and gpu.available()[0]):
+    if engine == "gpu" or (engine == "auto" and backend.name() == "cupy" and trials >= gpu.GPU_MIN_NETWORKS
+                          and gpu.available()[0]):
         try:
             return gpu.GPULSTM(protocol.config(), update=protocol.update), "gpu"
         except gpu.GPUUnavailable as err:

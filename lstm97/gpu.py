@@ -8,13 +8,15 @@ is `FastLSTM`'s learner with the launch swapped. Arrays live network-minor on th
 order: element i of all networks side by side), so the 32 threads of a warp reading weight i of
 their 32 networks make one coalesced load.
 
-When it pays (an estimate, awaiting measurement on a GPU; /work/shared/perf-anchors.md): one
-thread runs one network's step serially, ≈ 500–2,000 dependent float64 operations with `exp`,
-so a thread needs ≈ 1–5 µs per network-step however many networks run beside it, against
-≈ 0.2–0.4 µs on one CPU core. The GPU wins on throughput: an H100/H200-class device keeps
-≈ 10^5 threads in flight, so at B ≈ 10^4–10^5 networks it can reach ≈ 10^9–10^10 network-steps
-per second, against ≈ 3–6·10^6 per CPU core. Below ≈ 10^3 networks most of the device idles,
-and a launch with its transfers (≈ 10–50 µs) is paid per sequence: the CPU kernel is faster.
+When it pays (measured by `benchmarks/bench.py --gpu` on an NVIDIA H200 against the CPU kernel
+on that machine's 16 cores, 2026-12-04; benchmarks/latest-gpu.txt): one thread runs one network's
+step serially, ≈ 500–2,000 dependent float64 operations with `exp`, so a single network takes
+35–65 µs per step on the GPU against 0.8–1.5 µs on a CPU core: the GPU wins on throughput only.
+With the arrays already on the device (CuPy), the GPU kernel and the 16 cores break even at
+B ≈ 10^3 networks (adding net 60 vs 55 ns per network-step; 6b net 122 vs 104) and the GPU is
+8.6× / 5.5× faster at 10^4 and 19× / 15× at 10^5 (3.0 and 6.5 ns per network-step). With NumPy
+arrays, copied to the device and back at every call, the copies dominate: the adding net gains
+only 1.5× at 10^4, and the 6b net is slower than the CPU at every B up to 10^5.
 `GPU_MIN_NETWORKS` is the rule `auto` follows.
 
 Needs numba-cuda (`pip install -e '.[gpu]'`), imported on first use, so that this module (and
@@ -30,11 +32,10 @@ import numpy as np
 from . import backend
 from .fast import FORWARD, FastLSTM, make
 
-# The engine `auto` picks the GPU kernel when at least this many networks train side by side
-# (and a real GPU is visible): below ≈ 10^3 most of the GPU idles and one thread per network is
-# ≈ 10× slower than a CPU core per network-step (see the docstring), so a conservative 2,000,
-# where even a tenth of the estimated throughput beats the CPU kernel on all cores. To be
-# replaced by the crossover `benchmarks/bench.py --gpu` measures.
+# The engine `auto` picks the GPU kernel when the arrays live on the GPU (the CuPy backend), at
+# least this many networks train side by side, and a real GPU is visible: above the break-even
+# of ≈ 10^3 networks measured on an H200 against 16 CPU cores (see the docstring). With NumPy
+# arrays the copies eat the gain, so `auto` keeps the CPU kernel there.
 GPU_MIN_NETWORKS = 2_000
 
 THREADS_PER_BLOCK = 128
@@ -83,7 +84,10 @@ def available() -> tuple[bool, str]:
 
 def device_name() -> str:
     _cuda()
-    return "the CUDA simulator" if simulated() else cuda.get_current_device().name.decode()
+    if simulated():
+        return "the CUDA simulator"
+    name = cuda.get_current_device().name
+    return name.decode() if isinstance(name, bytes) else name  # bytes in older numba-cuda
 
 
 @functools.cache

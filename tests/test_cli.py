@@ -230,7 +230,8 @@ def test_a_variant_changes_its_net_task_and_protocol_and_says_so(tmp_path):
 
 
 def test_engine_and_backend_are_two_choices(monkeypatch):
-    """auto: the GPU kernel from GPU_MIN_NETWORKS networks on a visible GPU, else the compiled CPU kernel,
+    """auto: the GPU kernel from GPU_MIN_NETWORKS networks on a visible GPU with CuPy arrays, else the
+    compiled CPU kernel,
     whatever the array backend; --engine gpu without a GPU is a clear error."""
     from lstm97 import backend, gpu
     from lstm97.__main__ import learner_for
@@ -249,6 +250,8 @@ def test_engine_and_backend_are_two_choices(monkeypatch):
     assert learner_for(row, "auto", gpu.GPU_MIN_NETWORKS - 1)[1] == "fast"
     learner, engine = learner_for(row, "auto", gpu.GPU_MIN_NETWORKS)
     assert engine == "gpu" and type(learner) is gpu.GPULSTM and "GPU kernel" in learner.name
+    monkeypatch.setattr(backend, "name", lambda: "numpy")  # host arrays: the copies eat the GPU's gain
+    assert learner_for(row, "auto", gpu.GPU_MIN_NETWORKS)[1] == "fast"
 
 
 def test_the_gpu_engine_without_a_gpu_says_so(tmp_path):
