@@ -37,6 +37,8 @@ from pathlib import Path
 
 import pytest
 
+from colab_setup import HOME as COLAB_HOME  # where Colab keeps the clone
+
 nbformat = pytest.importorskip("nbformat", reason="nbformat is needed to read the notebooks")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is needed to execute the notebooks")
 yaml = pytest.importorskip("yaml", reason="PyYAML is needed to read _config.yml")
@@ -45,7 +47,6 @@ ROOT = Path(__file__).resolve().parents[1]
 STANDINS = Path(__file__).resolve().parent / "standins"
 COLAB_STANDIN = STANDINS / "colab"  # google/colab/__init__.py and sitecustomize.py
 CUPY_STANDIN = STANDINS / "cupy" / "__init__.py"
-COLAB_HOME = "/content/lstm97"  # tests/colab_setup.HOME: where Colab keeps the clone
 TRAINING_CHAPTER = "12_temporal_order"  # trains 6a at ci scale (25-60 s) and reads rows 6a and 6b: the fastest measured
 NOTEBOOKS = ("intro", TRAINING_CHAPTER, "13_reproduction")
 MIN_FINISHED = 25  # rows recorded as finished at paper scale (30 when this test was written)
