@@ -37,8 +37,8 @@ import time
 
 import numpy as np
 
-from lstm97 import experiments, tasks, train
-from lstm97.results import duration
+from lstm97 import experiments, streams, tasks, train
+from lstm97.report import duration
 from lstm97.experiments import ARCHITECTURES
 from lstm97.lstm import LSTM
 
@@ -320,10 +320,10 @@ def main(argv=None) -> int:
         train.train(learner, p.make_task(), max_sequences=n, eval_every=n, **kw)
         loop = (time.perf_counter() - t0) / n
         task = p.make_task()
-        lockstep = train.Lockstep([train.Stream(task.for_trial(SEED, k), train.trial_rngs(SEED, k)[1])
+        lockstep = streams.Lockstep([streams.Stream(task.for_trial(SEED, k), streams.trial_rngs(SEED, k)[1])
                                    for k in range(p.trials)])
         batches = [lockstep.next(np.arange(p.trials)) for _ in range(n)]
-        theta = train.initial_weights(learner, SEED, p.trials)
+        theta = streams.initial_weights(learner, SEED, p.trials)
         t0 = time.perf_counter()
         for b in batches:
             theta, _, _ = learner.train_step(theta, b, p.lr)

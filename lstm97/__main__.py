@@ -1,24 +1,28 @@
-"""Command line: run the paper's experiments, with progress, checkpoints and result files.
+"""Command line: run the paper's experiments, with progress, checkpoints and records.
 
     python -m lstm97 list
-    python -m lstm97 status                                  # recorded results and what is pending
-    python -m lstm97 run 4-1 --scale paper --trials 10 --seed 0 --out results/paper/4-1.json
-    python -m lstm97 run 4-1 --scale paper --resume          # go on from the last checkpoint
-    python -m lstm97 run 1-2 --scale paper --vary bias=all   # a variant (ablation), in results/paper/variants/
+    python -m lstm97 status                      # recorded results and what is pending
+    python -m lstm97 status --write              # the same, into README.md and results/README.md
+    python -m lstm97 run 4-1 --scale paper --seed 1                 # results/paper/4-1-seed1.json
+    python -m lstm97 run 4-1 --scale paper --seed 1 --resume        # go on from the last checkpoint
+    python -m lstm97 run 1-2 --scale paper --vary bias=all          # a variant, in results/paper/variants/
+    python -m lstm97 run 4-1 --scale ci --trials 2 --out /tmp/4-1.json
+
+A run never replaces a record (--overwrite does) and, at the paper's scale, starts only from
+committed code (--allow-dirty runs anyway; the record says so). Exit codes: 0 done, 2 refused
+(one line says why), 3 stopped by --max-minutes, 130/143 stopped by Ctrl-C/SIGTERM (the last
+checkpoint stays for --resume). The steps of a run are `lstm97.run.run`; this module only reads
+the command line.
 """
 from __future__ import annotations
 
 import argparse
 import ast
-import os
+import signal
 import sys
 
-import numpy as np
-
-from . import backend, experiments, grow, results, scale, train
-from .lstm import LSTM
-
-ENGINES = ("auto", "fast", "gpu", "reference")
+from . import backend, experiments, report, scale
+from . import run as runner
 
 
 def positive_int(text: str) -> int:
@@ -47,23 +51,34 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lstm97", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the experiments")
-    sub.add_parser("status", help="which paper-scale results are recorded, and the time the rest still needs")
+    status = sub.add_parser("status", help="which paper-scale results are recorded, and the time the rest still needs")
+    status.add_argument("--markdown", action="store_true",
+                        help="print the status section of README.md and results/README.md, with its footnote")
+    status.add_argument("--write", action="store_true",
+                        help="write that section into README.md and results/README.md (after a run is recorded)")
     run = sub.add_parser("run", help="run one experiment (one row of the paper's tables)")
     run.add_argument("experiment", help="e.g. 1-2, 2a, 2c-5, 3a-1, 4-3, 5-13, 6b (see `list`)")
     run.add_argument("--scale", choices=scale.SCALES, default=None, help="default: LSTM97_SCALE or book")
     run.add_argument("--trials", type=positive_int, help="independent trials (default: the paper's, reduced below paper scale)")
     run.add_argument("--max-sequences", type=positive_int, help="training budget per trial")
     run.add_argument("--backend", choices=backend.BACKENDS, default=None, help="default: LSTM97_BACKEND or numpy")
-    run.add_argument("--engine", choices=ENGINES, default="auto",
+    run.add_argument("--engine", choices=runner.ENGINES, default="auto",
                      help="fast: the compiled CPU kernel; gpu: the GPU kernel, one CUDA thread per network; "
                           "reference: the NumPy/CuPy code of chapters 4-5; auto: gpu from "
                           "lstm97.gpu.GPU_MIN_NETWORKS trials on a visible GPU with the cupy backend, else fast where it can run "
                           "(the 1997 cell), else reference")
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=int, default=0, help="trial k's weights and data come from (seed, k) alone")
     run.add_argument("--eval-every", type=positive_int, default=None, help="sequences between evaluations")
-    run.add_argument("--out", help="result file (default results/<scale>/<experiment>-seed<seed>.json)")
-    run.add_argument("--checkpoint-every", type=float, default=300.0, help="seconds between checkpoints")
-    run.add_argument("--resume", action="store_true", help="go on from the checkpoint beside --out")
+    run.add_argument("--out", help="the record's file (default results/<scale>/<experiment>-seed<seed>.json, "
+                                   "variants in results/<scale>/variants/)")
+    run.add_argument("--overwrite", action="store_true", help="replace the record at --out if there is one")
+    run.add_argument("--allow-dirty", action="store_true",
+                     help="at the paper's scale, run even where the code under lstm97/ differs from its commit "
+                          "(the record keeps the commit and a hash of the difference)")
+    run.add_argument("--checkpoint-every", type=float, default=300.0,
+                     help="seconds between checkpoints, written at evaluations (0: at every evaluation)")
+    run.add_argument("--resume", action="store_true",
+                     help="go on from the checkpoint beside --out; where there is none, say so and start afresh")
     run.add_argument("--max-minutes", type=float, default=None,
                      help="stop after this long, keeping the checkpoint (exit code 3); go on later with --resume")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -71,45 +86,6 @@ def parser() -> argparse.ArgumentParser:
                      help="run a variant: change a field of the net, of the protocol or of the task, e.g. "
                           "bias=all, update=sequence, targets=legal (repeatable; results/<scale>/variants/)")
     return p
-
-
-def learner_for(protocol, engine: str, trials: int = 1):
-    """The learner for a protocol training `trials` networks side by side, and the engine's name:
-    for the 1997 cell a compiled kernel (`auto`: the GPU's from `gpu.GPU_MIN_NETWORKS` networks
-    on a visible GPU with CuPy arrays, else the CPU's, whatever the array backend), else the reference; with the
-    protocol's sequential construction, if any."""
-    learner, engine = _learner(protocol, engine, trials)
-    if protocol.minibatch > 1:
-        learner = train.Minibatch(learner, protocol.minibatch)
-    return (grow.Sequential(learner) if protocol.grow else learner), engine
-
-
-def _learner(protocol, engine: str, trials: int):
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    compiled = engine in ("fast", "gpu")
-    if protocol.competitor:  # a conventional net: chapter 2's NumPy/CuPy code, no compiled kernel
-        if compiled:
-            raise SystemExit(f"error: {protocol.name} trains a conventional net, which has no {engine} engine; "
-                             f"use --engine reference")
-        return protocol.rnn(), "reference"
-    # the compiled kernels have only the 1997 cell and its truncated gradient
-    later = protocol.beyond_1997
-    if later and compiled:
-        raise SystemExit(f"error: the {engine} engine implements only the 1997 cell, not {', '.join(later)}; "
-                         f"use --engine reference")
-    if engine == "reference" or later:
-        return LSTM(protocol.config(), update=protocol.update, gradient=protocol.gradient), "reference"
-    from . import gpu
-    from .fast import FastLSTM
-
-    if engine == "gpu" or (engine == "auto" and backend.name() == "cupy" and trials >= gpu.GPU_MIN_NETWORKS
-                          and gpu.available()[0]):
-        try:
-            return gpu.GPULSTM(protocol.config(), update=protocol.update), "gpu"
-        except gpu.GPUUnavailable as err:
-            raise SystemExit(f"error: {err}") from None
-    return FastLSTM(protocol.config(), update=protocol.update), "fast"
 
 
 def _print_rows(registry: dict) -> None:
@@ -120,7 +96,47 @@ def _print_rows(registry: dict) -> None:
         print(f"{name:{name_w}s} {p.title:{title_w}s} {p.trials:3d} trials, lr {p.lr:g}, stop {p.stop!r}")
 
 
+_signals: list[int] = []  # the signal that stopped a run, if one did
+
+
+def _stopped(signum, frame):
+    """Ctrl-C (SIGINT) and SIGTERM end a run through `run.Interrupted`, without a traceback."""
+    _signals.append(signum)
+    raise KeyboardInterrupt
+
+
+def _run(args, argv) -> int:
+    try:
+        protocol = experiments.vary(experiments.get(args.experiment), dict(args.vary))
+        scale.use(args.scale or scale.current())  # without --scale, a bad LSTM97_SCALE is an error here
+        if args.backend:
+            backend.use(args.backend)
+        backend.xp()  # without --backend, a bad LSTM97_BACKEND is an error here
+        out = runner.run(protocol, trials=args.trials, max_sequences=args.max_sequences, seed=args.seed,
+                         engine=args.engine, eval_every=args.eval_every, out=args.out, resume=args.resume,
+                         overwrite=args.overwrite, allow_dirty=args.allow_dirty, max_minutes=args.max_minutes,
+                         checkpoint_every=args.checkpoint_every, progress=not args.quiet,
+                         command=["python", "-m", "lstm97", *argv])
+    except (ValueError, backend.BackendUnavailable) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as err:  # `run.Interrupted` says where the last checkpoint is
+        signum = _signals[-1] if _signals else signal.SIGINT
+        print(f"{args.experiment}: stopped by {signal.Signals(signum).name}" + (f"; {err}" if str(err) else ""),
+              file=sys.stderr)
+        return 128 + signum
+    run, name = out.run, out.protocol.name
+    solved = f"{int(run.solved.sum())}/{run.trials} solved"
+    if not out.finished:
+        print(f"{name}: stopped after {args.max_minutes:g} min at {run.sequences[-1]:,} sequences ({solved}); "
+              f"the checkpoint {out.checkpoint} goes on with --resume", file=sys.stderr)
+        return 3
+    print(f"{name}: {solved} in {run.wall_time:.1f} s; wrote {out.path}", file=sys.stderr)
+    return 0
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
     if args.command == "list":
         _print_rows(experiments.PROTOCOLS)
@@ -128,59 +144,19 @@ def main(argv=None) -> int:
         _print_rows(experiments.COMPETITORS)
         return 0
     if args.command == "status":
-        print(results.status_table(experiments.PROTOCOLS.values()))
-        print("\nThe paper's competitors:\n")
-        print(results.status_table(experiments.COMPETITORS.values()))
+        if args.write:
+            changed = report.write_status()
+            print("updated " + ", ".join(map(str, changed)) if changed else "README.md and results/README.md are up to date")
+        elif args.markdown:  # as README.md and results/README.md hold it
+            sys.stdout.write(report.status_markdown())
+        else:
+            print(report.status_table(experiments.PROTOCOLS.values()) + "\n\nThe paper's competitors:\n\n"
+                  + report.status_table(experiments.COMPETITORS.values()))
         return 0
-    try:
-        protocol = experiments.vary(experiments.get(args.experiment), dict(args.vary))
-        if args.scale:
-            scale.use(args.scale)
-        if args.backend:
-            backend.use(args.backend)
-    except (ValueError, backend.BackendUnavailable) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    protocol = protocol.scaled(scale.current())
-    trials = args.trials or protocol.trials
-    budget = args.max_sequences or protocol.max_sequences
-    eval_every = args.eval_every or max(1, min(1000, budget // 20))
-    folder = os.path.join("results", scale.current(), *(["variants"] if protocol.changes else []))
-    out = args.out or os.path.join(folder, f"{protocol.name}-seed{args.seed}.json")
-    checkpoint = out + ".ckpt"
-    if os.path.exists(checkpoint) and not args.resume:
-        print(f"error: {checkpoint} exists from an interrupted run; add --resume to go on from it, "
-              f"or delete it to start over", file=sys.stderr)
-        return 2
-    try:
-        learner, engine = learner_for(protocol, args.engine, trials)
-    except ValueError as err:  # a variant's change the learner cannot take
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"{protocol.name}: {protocol.title} — {learner.name}, {trials} trials, at most {budget:,} sequences, "
-          f"scale {scale.current()}, {engine} engine, {backend.describe()}", file=sys.stderr)
-    run = train.train(learner, protocol.make_task(), lr=protocol.lr, trials=trials, max_sequences=budget,
-                      seed=args.seed, eval_every=eval_every, test_size=protocol.test_size, stop=protocol.stop,
-                      progress=not args.quiet, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every,
-                      resume=args.resume, time_limit=None if args.max_minutes is None else 60 * args.max_minutes,
-                      freeze_solved=True)  # as in the paper, a trial's training ends at its success
-    if not run.finished:
-        print(f"{protocol.name}: stopped after {args.max_minutes:g} min at {run.sequences[-1]:,} sequences "
-              f"({int(run.solved.sum())}/{trials} solved); the checkpoint {checkpoint} goes on with --resume",
-              file=sys.stderr)
-        return 3
-    extra = (train.extra_test(learner, protocol.make_task(), run.solved_weights, protocol.extra_test, args.seed,
-                              squared=True)
-             if protocol.extra_test else None)
-    results.write(out, results.record(protocol, run, engine, extra))
-    solved = ~np.isnan(run.solved_weights).any(axis=1)  # a solved trial's net as it was when solved
-    results.keep_weights(out, np.where(solved[:, None], run.solved_weights, run.weights), run.sequences[-1])
-    if os.path.exists(checkpoint):
-        os.remove(checkpoint)
-    s = results.summary(run.solved_after)
-    print(f"{protocol.name}: solved {s['solved']}/{s['trials']} in {run.wall_time:.1f} s; wrote {out}", file=sys.stderr)
-    return 0
+    return _run(args, argv)
 
 
 if __name__ == "__main__":
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stopped)
     sys.exit(main())

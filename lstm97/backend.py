@@ -4,8 +4,9 @@ Numeric code never imports CuPy itself: it asks `xp()` for the active array modu
 Data are always generated on the host with NumPy's seeded `Generator` and moved with
 `to_device`, so both backends see identical numbers; `to_host` brings results back.
 
-The backend is chosen by `use(name)` or, at import time, by the environment variable
-``LSTM97_BACKEND`` (``numpy`` | ``cupy`` | ``auto``; default ``numpy``). ``auto`` picks CuPy
+The backend is chosen by `use(name)` or, when first needed, by the environment variable
+``LSTM97_BACKEND`` (``numpy`` | ``cupy`` | ``auto``; default ``numpy``): a bad value is an error
+there, not at import. ``auto`` picks CuPy
 when it is installed and a CUDA device is visible, NumPy otherwise.
 """
 from __future__ import annotations
@@ -43,7 +44,7 @@ def gpu_available() -> bool:
     return _cupy_status()[0] is not None
 
 
-_active: types.ModuleType = np
+_active: types.ModuleType | None = None  # None until `use`, or the first need, reads ENV_VAR
 
 
 def use(name: str = "numpy") -> types.ModuleType:
@@ -75,23 +76,23 @@ def use(name: str = "numpy") -> types.ModuleType:
 
 def xp() -> types.ModuleType:
     """The active array module (`numpy` or `cupy`)."""
-    return _active
+    return _active or use(os.environ.get(ENV_VAR, "numpy"))
 
 
 def name() -> str:
     """Name of the active backend: ``"numpy"`` or ``"cupy"``."""
-    return "numpy" if _active is np else "cupy"
+    return "numpy" if xp() is np else "cupy"
 
 
 def is_array(a) -> bool:
     """Is `a` a NumPy array or an array of the active backend? Test for CuPy arrays this way, not by
     `__cuda_array_interface__`, which the CuPy stand-in of the tests (tests/standins) lacks."""
-    return isinstance(a, (np.ndarray, _active.ndarray))
+    return isinstance(a, (np.ndarray, xp().ndarray))
 
 
 def to_device(a, dtype=None):
     """Move a host array (or anything array-like) to the active backend."""
-    return _active.asarray(a, dtype=dtype)
+    return xp().asarray(a, dtype=dtype)
 
 
 def to_host(a) -> np.ndarray:
@@ -110,8 +111,5 @@ def describe() -> str:
     else:
         props = cupy.cuda.runtime.getDeviceProperties(0)
         gpu = f"GPU: {props['name'].decode()} (CuPy {cupy.__version__})"
-    lib = _active.__name__
-    return f"lstm97 backend: {name()} ({lib} {_active.__version__}); {gpu}"
-
-
-use(os.environ.get(ENV_VAR, "numpy"))
+    lib = xp()
+    return f"lstm97 backend: {name()} ({lib.__name__} {lib.__version__}); {gpu}"

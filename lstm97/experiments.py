@@ -17,7 +17,7 @@ import numpy as np
 from . import tasks
 from .lstm import LSTMConfig
 from .rnn import RNN
-from .train import Recent, TestSet
+from .stopping import Recent, TestSet
 
 
 def _exp1(blocks: int, cells: int) -> LSTMConfig:
@@ -87,7 +87,7 @@ LATER_ARCHITECTURES: dict[str, LSTMConfig] = {
 class Protocol:
     """One configuration of one experiment as the paper ran it.
 
-    `stop` is a stopping rule from `lstm97.train` (`train` resets its state at every run);
+    `stop` is a stopping rule from `lstm97.stopping` (`train` resets its state at every run);
     `update` is when weights change ("step" where
     targets come at every step — the paper does not say, spec decision 5); `paper` holds the
     paper's reported result for this row, quoted for comparison; `grow`: the cells join once the
@@ -95,7 +95,7 @@ class Protocol:
     extra test set each solved net meets after stopping (2560 in Exp. 3), 0 for none.
     Beyond 1997 (chapter 15): `gradient` is the learner's, "truncated" (the paper's) or "exact"
     (full BPTT); `minibatch` > 1 averages that many sequences' gradients per update
-    (`train.Minibatch`). A competitor's row (`COMPETITORS`) names no LSTM architecture but the
+    (`minibatch.Minibatch`). A competitor's row (`COMPETITORS`) names no LSTM architecture but the
     conventional net it trains instead: `competitor` holds `rnn.RNN`'s arguments.
     """
 
@@ -301,6 +301,7 @@ def st1_after(data: dict, max_wrong: int = 0) -> list:
 
 _NET_FIELDS = {f.name for f in dataclasses.fields(LSTMConfig)}
 _PROTOCOL_FIELDS = ("lr", "update", "gradient", "minibatch", "max_sequences")
+_POSITIVE = {"lr": (int, float), "minibatch": int, "max_sequences": int}  # (the learner checks the others)
 
 
 def vary(protocol: Protocol, changes: dict) -> Protocol:
@@ -315,6 +316,8 @@ def vary(protocol: Protocol, changes: dict) -> Protocol:
     if protocol.competitor and (net := [k for k in changes if k in _NET_FIELDS]):
         raise ValueError(f"cannot vary {', '.join(net)}: {protocol.name} trains a conventional net, not an LSTM")
     for key, value in changes.items():
+        if key in _POSITIVE and (isinstance(value, bool) or not isinstance(value, _POSITIVE[key]) or not value > 0):
+            raise ValueError(f"{key} must be a positive {'number' if key == 'lr' else 'integer'}, got {value!r}")
         if key in _PROTOCOL_FIELDS:
             fields[key] = value
         elif key not in _NET_FIELDS:
@@ -336,9 +339,8 @@ def vary(protocol: Protocol, changes: dict) -> Protocol:
 
 def _word(value) -> str:
     """A change's value in a variant's name (and file name): 0.5, all, -1,-2,-3."""
-    if isinstance(value, (tuple, list)):
-        return ",".join(_word(v) for v in value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return (",".join(map(_word, value)) if isinstance(value, (tuple, list))
+            else f"{value:g}" if isinstance(value, float) else str(value))
 
 
 def get(name: str) -> Protocol:

@@ -2,7 +2,7 @@
 
 Each thread runs its network's whole sequence in one launch — the forward pass, the traces of
 eqs. (25) and (27), the errors and weight changes of eqs. (19)–(28), the loss and the outputs —
-with the very per-network function of the CPU kernel (`fast.make`, compiled here by
+with the very per-network function of the CPU kernel (`kernel.make`, compiled here by
 `cuda.jit(device=True)`), so both kernels compute the same numbers in the same order; `GPULSTM`
 is `FastLSTM`'s learner with the launch swapped. Arrays live network-minor on the device (Fortran
 order: element i of all networks side by side), so the 32 threads of a warp reading weight i of
@@ -26,11 +26,14 @@ first imported, the kernel runs on Numba's CPU simulator (slowly: the tests use 
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
 from . import backend
-from .fast import FORWARD, FastLSTM, make
+from .fast import FastLSTM
+from .kernel import FORWARD, make
+from .lstm import check_finite
 
 # The engine `auto` picks the GPU kernel when the arrays live on the GPU (the CuPy backend), at
 # least this many networks train side by side, and a real GPU is visible: above the break-even
@@ -92,7 +95,8 @@ def device_name() -> str:
 
 @functools.cache
 def _compiled():
-    """The kernel and the reductions that check the symbols, compiled on first use."""
+    """The kernel and the reductions that check the symbols (min, max) and the values (`_finite`),
+    compiled on first use."""
     _cuda()
     if not simulated() and not cuda.is_available():
         raise GPUUnavailable(NO_GPU)
@@ -104,7 +108,8 @@ def _compiled():
         if b < theta.shape[0]:
             run_one(b, theta, xs, sym, onehot, d, m, dims, mode, lrs, ys, loss, out, work, iwork)
 
-    return kernel, cuda.reduce(lambda a, b: min(a, b)), cuda.reduce(lambda a, b: max(a, b))
+    return (kernel, cuda.reduce(lambda a, b: min(a, b)), cuda.reduce(lambda a, b: max(a, b)),
+            cuda.reduce(lambda a, b: a * 0.0 + b * 0.0))  # 0 while every value is finite, else NaN
 
 
 def _device(name: str, a, dtype):
@@ -120,8 +125,14 @@ def _device(name: str, a, dtype):
             a = a.astype(dtype)
         return cuda.as_cuda_array(a)
     if not isinstance(a, np.ndarray):
-        raise TypeError(f"GPULSTM needs NumPy or CuPy arrays, got {type(a).__module__}.{type(a).__name__} for {name}")
+        raise TypeError(f"GPULSTM takes arrays (on the host or the device), got {type(a).__name__} for {name}; "
+                        f"convert it with numpy.asarray")
     return cuda.to_device(np.asfortranarray(a, dtype=dtype))
+
+
+def _flat(a):
+    """A device array (either order) as a 1-d view."""
+    return a.reshape(a.size) if a.is_c_contiguous() else a.T.reshape(a.size)
 
 
 def _back(a):
@@ -142,18 +153,21 @@ class GPULSTM(FastLSTM):
 
     def __init__(self, config, update: str = "sequence"):
         super().__init__(config, update)
-        self._kernel, self._min, self._max = _compiled()
+        self._kernel, self._min, self._max, self._zero = _compiled()
         self._dims_on_device = cuda.to_device(self._dims)
 
     def _extent(self, sym) -> tuple[int, int]:
         if not sym.size:
             return 0, 0
-        flat = sym.reshape(sym.size) if sym.is_c_contiguous() else sym.T.reshape(sym.size)
-        return int(self._min(flat)), int(self._max(flat))
+        return int(self._min(_flat(sym))), int(self._max(_flat(sym)))
+
+    def _finite(self, a) -> bool:
+        return math.isfinite(self._zero(_flat(a)))
 
     def _run(self, theta, inputs, batch, mode: int, lr):
         theta, xs, sym, onehot, d, m = [cuda.to_device(a) if isinstance(a, np.ndarray) else a  # the unused ones
                                         for a in self._arrays(theta, inputs, batch, _device)]
+        check_finite({"theta": theta, "the inputs": xs}, self._finite)
         B, T = theta.shape[0], (sym if onehot else xs).shape[1]
         out = cuda.device_array(theta.shape, order="F") if mode != FORWARD else theta
         ys, loss = cuda.device_array((B, T, self.config.n_out), order="F"), cuda.device_array(B)

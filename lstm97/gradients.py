@@ -11,8 +11,9 @@ propagated further back in time; error flows back only inside cells, through s_c
 recurrent source y_h(t-1) feeding a cell or gate is held constant — `exact(..., truncate=True)`
 computes exactly that by BPTT, and the tests check that both agree.
 
-Both cover the later variants of `lstm.LSTMConfig` (forget gate, peepholes, recurrent="cells",
-tanh): `exact` through every connection, `truncated` with the peephole sources held constant too.
+Both also cover the later variants (`later.LaterLSTM`: forget gate, peepholes, recurrent="cells",
+tanh): `exact` through every connection, `truncated` with the peephole sources held constant too
+(the net supplies its traces' terms).
 """
 from __future__ import annotations
 
@@ -25,23 +26,6 @@ def _block_sum(net, a):
     return net.by_block(a).sum(axis=2)
 
 
-def _trace_terms(net, st, s_prev):
-    """The new term of each trace, d s_c(t)/d w = y_phi(t) d s_c(t-1)/d w + a_c(t) u(t), for the
-    weights w into cell c and into its block's input and forget gates: {name: (a (B, cells), u)}."""
-    c = net.config
-    zc, zg = st.z[:, None, : net.n_zc], st.z[:, None, : net.n_zg]
-    terms = {"W_c": (net.per_cell(st.y_in) * st.dg, zc),              # eq. (27)
-             "W_in": (st.g * net.per_cell(st.df_in), zg)}             # eq. (25)
-    if c.forget_gate:                                                 # Gers et al. 2000
-        terms["W_phi"] = (s_prev * net.per_cell(st.df_phi), zg)
-    if c.peepholes:  # a peephole source, s(t-1) of the cell's block, is held constant like z
-        s_block = net.per_cell(net.by_block(s_prev))
-        terms["p_in"] = (terms["W_in"][0], s_block)
-        if c.forget_gate:
-            terms["p_phi"] = (terms["W_phi"][0], s_block)
-    return terms
-
-
 def truncated(net, theta, batch, lr: float | None = None):
     """The paper's truncated gradient, forward in time: (loss (B,), grad (B, P), outputs).
 
@@ -50,11 +34,9 @@ def truncated(net, theta, batch, lr: float | None = None):
     O(1) work per weight and step). With a learning rate `lr` the weights change after every
     step instead (online), and the function returns (loss, new theta, outputs).
 
-    With a forget gate (Gers et al. 2000) every trace decays by y_phi(t) and the forget gate's
-    weights get a trace of their own. Peepholes are truncated like the gates' other recurrent
-    sources (as Gers et al. 2002): s(t-1) into the input and forget gates and s(t) into the output
-    gate count as constants, so no error flows from a gate back into s through a peephole; the
-    peephole weights of the input and forget gates get traces, those of the output gate none.
+    What the traces and the output gates' changes are made of comes from the net
+    (`trace_terms`, `carry`, `output_gate_sources`): the 1997 cell's in `lstm.LSTM`, the forget
+    gate's and the peepholes' added in `later.LaterLSTM`.
     """
     xp, c = backend.xp(), net.config
     x, d, m = batch.on_device()
@@ -63,17 +45,14 @@ def truncated(net, theta, batch, lr: float | None = None):
     p = net.layout.views(theta)
     B, T, _ = x.shape
     grad = xp.zeros_like(theta)
-    traces = {}  # d s_c / d w for the weights w of `_trace_terms`, each (B, cells, sources); 0 at the start
+    traces = {}  # d s_c / d w for the weights w of `net.trace_terms`, each (B, cells, sources); 0 at the start
     state = net.start(B)
     loss, ys = xp.zeros(B), xp.zeros((B, T, c.n_out))
     for t in range(T):
         s_prev = state[0]
         st, state = net.step(p, x[:, t], state)
-        for name, (a, u) in _trace_terms(net, st, s_prev).items():
-            before = traces.get(name, 0.0)
-            if c.forget_gate:  # every trace decays with the state (Gers et al. 2000)
-                before = net.per_cell(st.y_phi)[:, :, None] * before
-            traces[name] = before + a[:, :, None] * u
+        for name, (a, u) in net.trace_terms(st, s_prev).items():
+            traces[name] = net.carry(st, traces.get(name, 0.0)) + a[:, :, None] * u
         ys[:, t] = st.y
         err = m[:, t, None] * (st.y - d[:, t])
         loss += 0.5 * (err ** 2).sum(axis=1)
@@ -83,9 +62,8 @@ def truncated(net, theta, batch, lr: float | None = None):
         back = xp.einsum("bk,bkc->bc", e_k, p["W_k"][:, :, : c.n_cells])  # sum_k w_kc e_k
         if c.output_gates:
             e_out = st.df_out * _block_sum(net, st.h * back)                             # eq. (21)
-            g["W_out"][...] += e_out[:, :, None] * st.z[:, None, : net.n_zg]             # eq. (22)
-            if c.peepholes:
-                g["p_out"][...] += e_out[:, :, None] * net.by_block(st.s)
+            for name, u in net.output_gate_sources(st).items():
+                g[name][...] += e_out[:, :, None] * u                                    # eq. (22)
         e_s = net.per_cell(st.y_out) * st.dh * back                                      # eq. (23)
         for name, trace in traces.items():
             if name == "W_c":

@@ -16,22 +16,23 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
+from .learner import Learner
 
 OFF = 1000.0
 
 
-class Sequential:
+class Sequential(Learner):
     """A learner (`LSTM` or `FastLSTM`) whose cells join once its error stops decreasing, each of
     a batch of networks on its own. Same interface as the wrapped learner."""
 
-    def __init__(self, learner, window: int = 100, tol: float = 0.01):
+    def __init__(self, learner: Learner, window: int = 100, tol: float = 0.01):
         if isinstance(window, bool) or not isinstance(window, int) or window < 1:
             raise ValueError(f"window must be a positive integer, got {window!r}")
         if not 0.0 <= tol < 1.0:
             raise ValueError(f"tol must be in [0, 1), got {tol!r}")
         self.learner, self.window, self.tol = learner, window, tol
         self.config, self.layout, self.update = learner.config, learner.layout, learner.update
-        self.takes_symbols = getattr(learner, "takes_symbols", False)
+        self.takes_symbols = learner.takes_symbols
         self.gates = learner.layout.slices["W_in"]
         self.name = f"{learner.name}; cells added when the error stops decreasing ({window}, {tol:g})"
         self.restore({})
@@ -77,10 +78,9 @@ class Sequential:
         """Keep only the networks `keep` (indices into the current batch): `train` drops solved ones."""
         if len(self.sum):
             self.sum, self.previous = self.sum[keep], self.previous[keep]
-        if hasattr(self.learner, "select"):
-            self.learner.select(keep)
+        self.learner.select(keep)
 
-    # the checkpointed memory of the criterion (train.train saves and restores it)
+    # the memory of the criterion, which `train.train` keeps in its checkpoints
     def state(self) -> dict:
         return {"sum": self.sum, "previous": self.previous, "n": np.array(self.n)}
 

@@ -15,13 +15,15 @@ over the steps m(t) that carry a target. The paper's E (eq. 16) has no 1/2 but i
 (eq. 19) drops the factor 2, so both describe the same gradient up to the learning rate.
 
 All arrays carry a leading axis of B independent networks, each with its own weights (a row of
-`theta`, shape (B, P)) and its own sequence.
+`theta`, shape (B, P)) and its own sequence. `RNN` is a `learner.Learner` with none of the
+optional abilities.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import backend
+from .learner import Learner
 from .params import Layout, per_network
 
 
@@ -30,7 +32,7 @@ def logistic(x):
     return 1.0 / (1.0 + xp.exp(-x))
 
 
-class RNN:
+class RNN(Learner):
     """A conventional recurrent net; `algorithm` ("bptt", "rtrl" or "elman") is how it learns.
 
     "elman" is the simple recurrent net of Elman (1990) and Cleeremans et al. (1989): the hidden

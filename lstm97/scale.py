@@ -4,7 +4,8 @@
 * ``book``  — what the published book shows; the whole book builds in under 30 minutes.
 * ``paper`` — the paper's own protocol (trial counts, stopping rules), for a GPU or long CPU runs.
 
-Read from the environment variable ``LSTM97_SCALE`` (default ``book``) or set with `use`.
+Read from the environment variable ``LSTM97_SCALE`` (default ``book``) when first asked, or set
+with `use`: a bad value is an error where the scale is needed, not at import.
 Notebooks call `pick(ci=..., book=..., paper=...)` so the three sizes sit side by side.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ def _check(scale: str) -> str:
     return scale
 
 
-_current = _check(os.environ.get(ENV_VAR, "book").strip().lower())
+_current: str | None = None  # None until `use` or the first `current()`, which reads ENV_VAR
 
 
 def use(scale: str) -> str:
@@ -33,9 +34,9 @@ def use(scale: str) -> str:
 
 def current() -> str:
     """The scale in force: ``"ci"``, ``"book"`` or ``"paper"``."""
-    return _current
+    return _current or use(os.environ.get(ENV_VAR, "book").strip().lower())
 
 
 def pick(*, ci, book, paper):
     """Return the argument named by the current scale."""
-    return {"ci": ci, "book": book, "paper": paper}[_current]
+    return {"ci": ci, "book": book, "paper": paper}[current()]

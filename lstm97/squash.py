@@ -9,7 +9,8 @@ Each returns the value and its derivative at once, since every caller needs both
 | g1 | 1 / (1 + e^-x)     | [0, 1]  | cell input g in 2a/2b |
 | h1 | 2 / (1 + e^-x) - 1 | [-1, 1] | cell output h (all experiments but 2a/2b) |
 | id | x                  | R       | cell output h in 2a/2b |
-| tanh | tanh(x)          | [-1, 1] | g and h of the vanilla LSTM (Greff et al. 2017), not the paper's |
+
+(tanh, for the later variants' g and h, is in `lstm97.later`.)
 
 Table 10's caption swaps the ranges of h and g; the appendix and the experiment texts agree
 with the table above (spec decision 1).
@@ -47,9 +48,4 @@ def identity(x):
     return x, backend.xp().ones_like(x)
 
 
-def tanh(x):
-    y = backend.xp().tanh(x)
-    return y, 1.0 - y * y
-
-
-SQUASH = {"f": f, "g1": g1, "g2": g2, "h1": h1, "id": identity, "tanh": tanh}
+SQUASH = {"f": f, "g1": g1, "g2": g2, "h1": h1, "id": identity}

@@ -3,16 +3,8 @@
 Each trial is one network with its own initial weights, its own stream of training sequences
 and its own test set; all trials advance together as one batched computation, one sequence
 per network per iteration. Trial k's streams are derived from (seed, k) alone, so its result
-does not depend on how many other trials run beside it.
-
-When a trial counts as solved is the stopping rule (chapter 6), one of the paper's:
-
-* `TestSet()` — ST1: none of the trial's `test_size` test sequences is wrong by the task's
-  criterion (checked every `eval_every` sequences); `TestSet(max_error=β)` — ST2: ST1, and the
-  mean absolute error on the test set below β (Exp. 3).
-* `Recent(β)` — ST3(β): the 2000 most recent training sequences were all correct and their
-  average error was below β (Exps. 4–6). "Average training error" is not defined further in the
-  paper; we take the mean, over those sequences, of the squared output error at the target steps.
+does not depend on how many other trials run beside it. When a trial counts as solved is the
+stopping rule (`stopping`: the paper's ST1, ST2, ST3).
 
 By default a solved trial goes on training until every trial is solved (the book's chapters watch
 what a solved net does next). With `freeze_solved`, as in the paper, where a trial's training
@@ -20,10 +12,14 @@ stops at its success, a trial solved at an evaluation stops there: its weights s
 draws no more sequences, and the batch shrinks to the trials still learning. Trials are
 independent, so the others' numbers do not change; only the cost does (a run of 20 trials with one
 left costs a twentieth per sequence).
+
+A long run goes on over several sittings: `train` writes its whole state to a checkpoint
+(`checkpoint`) and, resumed from it, ends exactly as if it had never stopped. `Run.sittings`
+records each sitting's start, end and code (`provenance.code_state`).
 """
 from __future__ import annotations
 
-import json
+import datetime
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -31,214 +27,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import backend, scale
-from .params import per_network
-from .tasks.base import Batch, Task, stack
-
-CHUNK = 64  # sequences drawn per call to the task generator, per trial
-
-
-def trial_rngs(seed: int, trial: int) -> tuple[np.random.Generator, ...]:
-    """(weights, training data, test data) generators of one trial, from (seed, trial) alone."""
-    children = np.random.SeedSequence(seed, spawn_key=(trial,)).spawn(3)
-    return tuple(np.random.default_rng(c) for c in children)
-
-
-def initial_weights(learner, seed: int, trials: int) -> np.ndarray:
-    """The weights each trial of a run starts from, (trials, P) on the host: from (seed, k) alone."""
-    return np.concatenate([learner.init(trial_rngs(seed, k)[0], 1) for k in range(trials)])
-
-
-class Stream:
-    """An endless stream of training sequences from one generator, drawn `CHUNK` at a time into
-    `buffer`; `advance()` says which of them comes next."""
-
-    def __init__(self, task: Task, rng: np.random.Generator):
-        self.task, self.rng, self.buffer, self.i = task, rng, None, CHUNK
-        self.chunk_state = None  # the generator's state before drawing the current chunk
-
-    def advance(self) -> int:
-        """Index in `buffer` of the next sequence, drawing a new chunk when the last is used up."""
-        if self.i == CHUNK:
-            self.chunk_state = self.rng.bit_generator.state
-            self.buffer, self.i = self.task.sample(self.rng, CHUNK), 0
-        self.i += 1
-        return self.i - 1
-
-    def state(self) -> dict:
-        return {"chunk_state": self.chunk_state, "i": self.i}
-
-    def restore(self, state: dict):
-        """Continue exactly where a stream with this `state()` was."""
-        if state["chunk_state"] is not None:
-            self.rng.bit_generator.state = state["chunk_state"]
-            self.chunk_state = state["chunk_state"]
-            self.buffer = self.task.sample(self.rng, CHUNK)
-        self.i = state["i"]
-
-
-class Lockstep:
-    """The next sequence of each of several streams, stacked into one batch.
-
-    The trials still training draw in step, so their chunks are stacked once per chunk and every
-    iteration takes one row of each. A Batch per sequence, stacked, cost more than training on it
-    when sequences are short (2c-1, 20 trials: 1.9 of the 5.0 ms an iteration took).
-    """
-
-    def __init__(self, streams: list[Stream]):
-        self.streams, self.buffers, self.chunk, self.starts = streams, (), None, None
-
-    def next(self, active) -> Batch:
-        rows = [self.streams[k].advance() for k in active]
-        buffers = tuple(self.streams[k].buffer for k in active)
-        if len(buffers) != len(self.buffers) or any(a is not b for a, b in zip(buffers, self.buffers)):
-            self.buffers, self.chunk = buffers, stack(list(buffers))
-            self.starts = np.cumsum([0] + [len(b) for b in buffers[:-1]])
-        return self.chunk.take(self.starts + np.array(rows))
-
-
-class TestSet:
-    """ST1 (and with `max_error`, ST2), judged on the test set at every evaluation: at most
-    `max_wrong` test sequences wrong (0 in the paper, but 5 of 256 in task 3b), and, with
-    `max_error`, a mean absolute test error below it."""
-
-    watches_training = False  # `on_sequence` decides nothing: `train` skips it
-
-    def __init__(self, max_error: float | None = None, max_wrong: int = 0):
-        if max_error is not None and not max_error > 0:
-            raise ValueError(f"max_error must be positive, got {max_error!r}")
-        if isinstance(max_wrong, bool) or not isinstance(max_wrong, int) or max_wrong < 0:
-            raise ValueError(f"max_wrong must be a non-negative integer, got {max_wrong!r}")
-        self.max_error, self.max_wrong = max_error, max_wrong
-
-    def start(self, trials: int):
-        pass
-
-    def on_sequence(self, correct, error):
-        return None
-
-    def on_test(self, wrong, abs_error):
-        solved = wrong <= self.max_wrong
-        return solved if self.max_error is None else solved & (abs_error < self.max_error)
-
-    def state(self) -> dict:
-        return {}
-
-    def restore(self, state: dict):
-        pass
-
-    def __repr__(self) -> str:
-        name = "ST1" if self.max_error is None else f"ST2({self.max_error:g})"
-        return name + (f", at most {self.max_wrong} wrong" if self.max_wrong else "")
-
-
-class Recent:
-    """ST3(beta): the `window` most recent training sequences correct (at most `max_wrong` of
-    them wrong: Exp. 5), and their mean error below `beta` (no error bound if None)."""
-
-    watches_training = True
-
-    def __init__(self, beta: float | None, window: int = 2000, max_wrong: int = 0):
-        if beta is not None and not beta > 0:
-            raise ValueError(f"Recent needs beta > 0 (or None), got {beta!r}")
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-            raise ValueError(f"Recent needs a positive integer window, got {window!r}")
-        if isinstance(max_wrong, bool) or not isinstance(max_wrong, int) or not 0 <= max_wrong < window:
-            raise ValueError(f"max_wrong must be an integer in 0..window-1, got {max_wrong!r}")
-        self.beta, self.window, self.max_wrong = beta, window, max_wrong
-
-    def start(self, trials: int):
-        self.correct = np.zeros((trials, self.window), dtype=bool)
-        self.error = np.zeros((trials, self.window))
-        self.n = 0
-        self.wrong = np.zeros(trials, dtype=int)  # wrong sequences in the window, kept up to date
-
-    def on_sequence(self, correct, error):
-        i = self.n % self.window
-        self.wrong += ~np.asarray(correct, dtype=bool)
-        if self.n >= self.window:
-            self.wrong -= ~self.correct[:, i]  # the oldest sequence leaves the window
-        self.correct[:, i], self.error[:, i] = correct, error
-        self.n += 1
-        if self.n < self.window:
-            return np.zeros(len(correct), dtype=bool)
-        solved = self.wrong <= self.max_wrong
-        if self.beta is None or not solved.any():
-            return solved
-        return solved & (self.error.mean(axis=1) < self.beta)
-
-    def on_test(self, wrong, abs_error):
-        return None
-
-    def state(self) -> dict:
-        return {"correct": self.correct, "error": self.error, "n": np.array(self.n)}
-
-    def restore(self, state: dict):
-        self.correct, self.error, self.n = state["correct"].astype(bool), state["error"], int(state["n"])
-        self.wrong = np.minimum(self.n, self.window) - self.correct[:, :self.n].sum(axis=1)
-
-    def __repr__(self) -> str:
-        name = "ST3" + (f"({self.beta:g})" if self.beta is not None else "")
-        extra = [f"window {self.window}"] if self.window != 2000 else []
-        extra += [f"fewer than {self.max_wrong + 1} wrong"] if self.max_wrong else []
-        return ", ".join([name] + extra)
-
-
-class Minibatch:
-    """Minibatch gradient descent as gradient accumulation (Part IV): the gradients of `size`
-    consecutive training sequences, all taken at the same weights, are averaged, and the weights
-    change once, by `lr` times that mean. `train` still hands each network one sequence per
-    iteration, so budgets and stopping rules count sequences as before; between updates the
-    weights stand still. With size 1 this is the wrapped learner's per-sequence training.
-
-    The wrapped learner provides `gradient(theta, batch) -> (loss, grad, outputs)` and changes
-    its weights at sequence ends (`LSTM(config, update="sequence")`, either gradient)."""
-
-    def __init__(self, learner, size: int):
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"the minibatch size must be a positive integer, got {size!r}")
-        if not hasattr(learner, "gradient") or getattr(learner, "update", "sequence") != "sequence":
-            raise ValueError(f"{learner.name} cannot average gradients over sequences: a minibatch needs a learner "
-                             f"with a gradient method that updates at sequence ends, e.g. "
-                             f"lstm.LSTM(config, update='sequence')")
-        self.learner, self.size = learner, int(size)
-        self.name = f"{learner.name}, minibatches of {self.size}"
-        self.sum, self.n = None, 0  # the gradients accumulated since the last update, and how many
-
-    @property
-    def n_params(self) -> int:
-        return self.learner.n_params
-
-    def init(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """The wrapped learner's initial weights; a new run starts with nothing accumulated."""
-        self.sum, self.n = None, 0
-        return self.learner.init(rng, n)
-
-    def forward(self, theta, x):
-        return self.learner.forward(theta, x)
-
-    def train_step(self, theta, batch, lr):
-        loss, grad, y = self.learner.gradient(theta, batch)
-        self.sum = grad if self.n == 0 else self.sum + grad
-        self.n += 1
-        if self.n == self.size:
-            theta, self.sum, self.n = theta - per_network(lr, self.sum / self.size), None, 0
-        return theta, loss, y
-
-    def select(self, keep):
-        """Keep only the networks `keep` (indices into the current batch): `train` drops solved ones."""
-        if self.sum is not None:
-            self.sum = self.sum[keep]
-        if hasattr(self.learner, "select"):
-            self.learner.select(keep)
-
-    def state(self) -> dict:
-        return {"sum": np.zeros(0) if self.sum is None else backend.to_host(self.sum), "n": np.array(self.n)}
-
-    def restore(self, state: dict):
-        self.n = int(state["n"])
-        self.sum = backend.to_device(state["sum"]) if self.n else None
-
+from . import backend, provenance, scale
+from . import checkpoint as ckpt
+from .learner import Learner
+from .stopping import TestSet
+from .streams import Lockstep, Stream, initial_weights, trial_rngs
+from .tasks.base import Batch, Task
 
 @dataclass
 class Run:
@@ -265,6 +59,8 @@ class Run:
     finished: bool = True  # False when stopped by `time_limit`: go on from the checkpoint
     freeze_solved: bool = False  # a solved trial stopped training at the evaluation that solved it
     trained: int = 0  # training sequences summed over the trials: trials × sequences unless frozen
+    # one per start or resume: {"started", "ended" (ISO UTC), "wall_time" (s), **provenance.code_state()}
+    sittings: list = field(default_factory=list)
     weights: np.ndarray | None = field(default=None, repr=False)  # final weights (trials, P), host
     # weights of each trial at the evaluation that solved it (trials, P), NaN rows if never: the
     # net the paper tests further (Exp. 3's extra 2560 sequences); training goes on after that
@@ -297,7 +93,7 @@ def sequence_errors(y, batch: Batch, target=None):
             backend.to_host(xp.abs(diff).sum(axis=(1, 2)) / n))
 
 
-def evaluate(learner, theta, task: Task, tests: list[Batch], chunk: int = 256, squared: bool = False):
+def evaluate(learner: Learner, theta, task: Task, tests: list[Batch], chunk: int = 256, squared: bool = False):
     """Mean test loss, number of sequences wrong and mean absolute error (against the task's
     reference: the noise-free targets of 3c) of each network on its own test set: (B,) arrays;
     with `squared`, also the mean squared error against the reference (Table 8's "MSE").
@@ -305,9 +101,9 @@ def evaluate(learner, theta, task: Task, tests: list[Batch], chunk: int = 256, s
     Each network runs over its test set in chunks of `chunk` sequences, so memory stays small
     for large test sets (10,000 sequences in Exp. 2) and large nets. A task with a test of its own
     (`judge`: the continual Reber grammar's, which stops a stream at its first error) runs it
-    instead for a learner that can carry its state across calls (`outputs`); its loss and error
+    instead for a learner that can carry its state across calls (`carries_state`); its loss and error
     then cover only the steps run."""
-    if hasattr(task, "judge") and hasattr(learner, "outputs") and not squared:
+    if task.own_test and learner.carries_state and not squared:
         return task.judge(learner, theta, tests)
     xp = backend.xp()
     B = theta.shape[0]
@@ -316,7 +112,7 @@ def evaluate(learner, theta, task: Task, tests: list[Batch], chunk: int = 256, s
         for start in range(0, len(test), chunk):
             part = test.take(slice(start, start + chunk))
             rep = xp.repeat(theta[b:b + 1], len(part), axis=0)
-            symbols = getattr(learner, "takes_symbols", False) and part.symbols is not None
+            symbols = learner.takes_symbols and part.symbols is not None
             _, y = learner.forward(rep, part.symbols if symbols else backend.to_device(part.x))
             loss[b] += float(backend.to_host(part.loss(y).sum()))
             wrong[b] += int((~task.correct(y, part)).sum())
@@ -327,7 +123,7 @@ def evaluate(learner, theta, task: Task, tests: list[Batch], chunk: int = 256, s
     return (loss / S, wrong, abs_err / S) + ((sq_err / S,) if squared else ())
 
 
-def extra_test(learner, task: Task, weights: np.ndarray, size: int, seed: int, squared: bool = False):
+def extra_test(learner: Learner, task: Task, weights: np.ndarray, size: int, seed: int, squared: bool = False):
     """Fraction of `size` fresh sequences that each trial's `weights` gets wrong, and the mean
     absolute error against the task's reference: the paper's extra test set after ST2 (2560
     sequences in Exp. 3); with `squared`, also the mean squared error (Table 8's "MSE": per
@@ -346,27 +142,168 @@ def extra_test(learner, task: Task, weights: np.ndarray, size: int, seed: int, s
     return out
 
 
-def save_checkpoint(path: str, state: dict, theta, arrays: dict) -> None:
-    """Write a checkpoint atomically: a crash mid-write leaves the previous one intact. `state`
-    is plain data (JSON), `arrays` named NumPy arrays (the stopping rule's memory)."""
-    tmp = f"{path}.tmp"
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, theta=backend.to_host(theta), state=np.array(json.dumps(state)),
-                            **{f"array_{k}": v for k, v in arrays.items()})
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def load_checkpoint(path: str) -> tuple[dict, np.ndarray, dict]:
-    """(state, weights, arrays) of a checkpoint written by `save_checkpoint`."""
-    with np.load(path) as f:
-        arrays = {k[len("array_"):]: f[k] for k in f.files if k.startswith("array_")}
-        return json.loads(str(f["state"])), f["theta"], arrays
+class Training:
+    """A run in progress: every trial's streams, test set and weights (`theta`, on the device),
+    the trials still training (`active`, in order) with their weights (`work`) and learning rates
+    (`lr_active`), the sequences seen so far and the `Run` being recorded."""
+
+    def __init__(self, learner: Learner, task: Task, stop, lr, run: Run):
+        self.started = time.perf_counter()
+        self.learner, self.task, self.stop, self.lr, self.run = learner, task, stop, lr, run
+        trials, seed = run.trials, run.seed
+        rngs = [trial_rngs(seed, k) for k in range(trials)]
+        self.theta = backend.to_device(initial_weights(learner, seed, trials))
+        trial_tasks = [task.for_trial(seed, k) for k in range(trials)]
+        self.streams = [Stream(t, r[1]) for t, r in zip(trial_tasks, rngs)]
+        self.lockstep = Lockstep(self.streams)
+        self.tests = [t.test_set(r[2], run.test_size) for t, r in zip(trial_tasks, rngs)]
+        run.solved_after = [None] * trials
+        run.solved_weights = np.full((trials, self.theta.shape[1]), np.nan)
+        stop.start(trials)
+        self.seen, self.earlier = 0, 0.0  # earlier: wall time spent in earlier sittings
+        self.active = np.arange(trials)
+
+    @property
+    def identity(self) -> dict:
+        """What a checkpoint must share with the run resumed from it."""
+        return {k: getattr(self.run, k) for k in ("learner", "task", "lr", "trials", "seed", "max_sequences",
+                                                  "eval_every", "test_size", "stop")}
+
+    def resume(self, path: str) -> None:
+        """Go on from the checkpoint at `path` (`ckpt.Unreadable` if it is not one)."""
+        state, saved, arrays = ckpt.load(path)
+        saved_identity = state["identity"]
+        if saved_identity != self.identity:
+            diff = {k: (saved_identity.get(k), v) for k, v in self.identity.items() if saved_identity.get(k) != v}
+            raise ValueError(f"checkpoint {path} belongs to a different run: (saved, now) = {diff}")
+        run = self.run
+        self.theta, self.seen, self.earlier = backend.to_device(saved), state["seen"], state["run"]["wall_time"]
+        for k in ("sequences", "test_loss", "test_correct", "train_error", "solved_after"):
+            setattr(run, k, state["run"][k])
+        run.sittings = state["run"].get("sittings", [])  # none in checkpoints written before sittings
+        for stream, st in zip(self.streams, state["streams"]):
+            stream.restore(st)
+        self.stop.restore(arrays)
+        self.learner.restore({k[len("learner_"):]: v for k, v in arrays.items() if k.startswith("learner_")})
+        run.solved_weights = arrays.get("solved_weights", run.solved_weights)
+        self.active = np.array(state.get("active", self.active), dtype=int)  # checkpoints before freezing: all
+        run.trained = state["run"].get("trained", run.trials * self.seen)
+
+    def begin(self, freeze_solved: bool, path: str | None) -> None:
+        """Start this sitting: record it, and take the active trials' weights and rates."""
+        if len(self.active) < self.run.trials and not freeze_solved:
+            raise ValueError(f"checkpoint {path} froze its solved trials: resume it with freeze_solved=True")
+        self.run.sittings.append({"started": _now(), "ended": None, "wall_time": 0.0, **provenance.code_state()})
+        self.work = self.theta if len(self.active) == self.run.trials else self.theta[backend.to_device(self.active)]
+        self.lr_active = self.lr
+        if freeze_solved:
+            self.freeze()
+
+    def going(self, stop_when_solved: bool) -> bool:
+        """Whether there is training left to do."""
+        return (self.seen < self.run.max_sequences and len(self.active) > 0
+                and not (stop_when_solved and self.run.solved.all()))
+
+    def widen(self, values, fill):
+        """Values of the active trials as a (trials,) array, `fill` for the frozen ones."""
+        if values is None or len(self.active) == self.run.trials:
+            return values
+        out = np.full(self.run.trials, fill, dtype=np.asarray(values).dtype)
+        out[self.active] = values
+        return out
+
+    def mark(self, solved) -> None:
+        """Record the trials that `solved` (a (trials,) flag array, or None) says are solved now."""
+        for k in np.flatnonzero(solved if solved is not None else []):
+            if self.run.solved_after[k] is None:
+                self.run.solved_after[k] = self.seen
+                self.run.solved_weights[k] = backend.to_host(self.work[np.searchsorted(self.active, k)])
+
+    def freeze(self) -> None:
+        """Drop the trials solved so far from the batch (and from the learner's own memory)."""
+        keep = np.array([i for i, k in enumerate(self.active) if self.run.solved_after[k] is None], dtype=int)
+        if len(keep) < len(self.active):
+            self.active, self.work = self.active[keep], self.work[backend.to_device(keep)]
+            self.learner.select(keep)
+        self.lr_active = self.lr if np.ndim(self.lr) == 0 else self.lr[self.active]
+
+    def step(self) -> np.ndarray:
+        """Train every active trial on its next sequence: their squared errors, (active,)."""
+        batch, active = self.lockstep.next(self.active), self.active
+        if batch.values is not None and not np.isfinite(batch.values).all():
+            bad = active[np.flatnonzero(~np.isfinite(batch.values).all(axis=(1, 2)))]
+            raise ValueError(f"training sequence {self.seen + 1} of trial(s) {bad.tolist()} has NaN or "
+                             f"infinite inputs; check the task generator")
+        self.work, loss, y = self.learner.train_step(self.work, batch, self.lr_active)
+        self.seen += 1
+        self.run.trained += len(active)
+        # one flag per network comes to the host, not the loss and the weights
+        xp = backend.xp()
+        finite = backend.to_host(xp.isfinite(loss) & xp.isfinite(self.work).all(axis=1))
+        if not finite.all():
+            raise FloatingPointError(f"training diverged: trial(s) {active[~finite].tolist()} "
+                                     f"reached non-finite weights or error at sequence {self.seen} "
+                                     f"(learning rate {self.run.lr}); try a smaller one")
+        sq_err, _ = sequence_errors(y, batch)
+        if self.stop.watches_training:  # ST3 judges every training sequence, ST1/ST2 only the tests
+            self.mark(self.stop.on_sequence(self.widen(self.task.correct(y, batch), True), self.widen(sq_err, 0.0)))
+        return sq_err
+
+    def evaluate(self, errors: list) -> None:
+        """Test the active trials and record an evaluation; `errors` are their training errors since
+        the last one. Frozen trials keep the test numbers of their frozen weights."""
+        run, active, trials = self.run, self.active, self.run.trials
+        if len(active) == trials:
+            self.theta = self.work
+        else:
+            self.theta[backend.to_device(active)] = self.work
+        loss, wrong = np.zeros(trials), np.zeros(trials)
+        if run.test_loss:
+            loss, wrong = np.array(run.test_loss[-1]), np.rint((1.0 - np.array(run.test_correct[-1])) * run.test_size)
+        abs_err = np.zeros(trials)
+        loss[active], wrong[active], abs_err[active] = evaluate(self.learner, self.work, self.task,
+                                                                [self.tests[k] for k in active])
+        train_error = [None] * trials
+        for k, e in zip(active, np.mean(errors, axis=0)):
+            train_error[k] = float(e)
+        run.sequences.append(self.seen)
+        run.test_loss.append(loss.tolist())
+        run.test_correct.append((1.0 - wrong / run.test_size).tolist())
+        run.train_error.append(train_error)
+        self.mark(self.widen(self.stop.on_test(wrong[active], abs_err[active]), False))
+
+    def clock(self) -> None:
+        """Bring the run's wall time and its sitting's end up to now."""
+        now = time.perf_counter() - self.started
+        self.run.wall_time = self.earlier + now
+        self.run.sittings[-1].update(ended=_now(), wall_time=now)
+
+    def save(self, path: str) -> None:
+        """Write the whole state of the run to a checkpoint at `path`."""
+        self.clock()
+        state = {"identity": self.identity, "seen": self.seen, "run": self.run.as_dict(),
+                 "active": self.active.tolist(), "streams": [st.state() for st in self.streams]}
+        ckpt.save(path, state, self.theta, self.stop.state() | {"solved_weights": self.run.solved_weights}
+                  | {f"learner_{k}": v for k, v in self.learner.state().items()})
 
 
-def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, seed: int = 0,
+def _checked_rates(lr, trials: int, **counts):
+    """The learning rate(s) as a float or a (trials,) array, after checking them and `counts`."""
+    for name, v in (("trials", trials), *counts.items()):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    rates = np.asarray(lr, dtype=float)
+    if rates.ndim > 1 or (rates.ndim == 1 and len(rates) != trials) or not (rates > 0).all():
+        raise ValueError(f"the learning rate must be positive, one number or one per trial ({trials}), got {lr!r}")
+    return float(rates) if rates.ndim == 0 else rates
+
+
+def train(learner: Learner, task: Task, *, lr: float, trials: int, max_sequences: int, seed: int = 0,
           eval_every: int = 100, test_size: int = 256, stop=None, stop_when_solved: bool = True,
           progress: bool = True, on_evaluation=None, checkpoint: str | None = None,
           checkpoint_every: float = 60.0, resume: bool = False, time_limit: float | None = None,
@@ -374,10 +311,9 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
     """Train `trials` independent networks online, one sequence per network per iteration.
 
     `lr` is one learning rate, or one per trial: a sweep over learning rates is one batched run.
-    `learner` provides `name`, `init(rng, n)`, `forward(theta, x)` and `train_step(theta,
-    batch, lr)`; `RNN` (chapter 2) and `LSTM` (chapters 4–6) are two. `stop` is the stopping
-    rule, `TestSet()` (ST1) by default. `on_evaluation(seen, theta)`, if given, is called at
-    every evaluation (to record gate activations over training, say).
+    `learner` is a `learner.Learner`; `RNN` (chapter 2) and `LSTM` (chapters 4–6) are two. `stop`
+    is the stopping rule (`stopping`), `TestSet()` (ST1) by default. `on_evaluation(seen, theta)`,
+    if given, is called at every evaluation (to record gate activations over training, say).
 
     With `checkpoint` (a file path), the whole state of the run is written there at the first
     evaluation after every `checkpoint_every` seconds; with `resume=True` a run starts from that
@@ -390,142 +326,37 @@ def train(learner, task: Task, *, lr: float, trials: int, max_sequences: int, se
     Returns a `Run`, with the final weights in `run.weights`.
     """
     stop = TestSet() if stop is None else stop
-    for name, v in (("trials", trials), ("max_sequences", max_sequences), ("eval_every", eval_every),
-                    ("test_size", test_size)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    rates = np.asarray(lr, dtype=float)
-    if rates.ndim > 1 or (rates.ndim == 1 and len(rates) != trials) or not (rates > 0).all():
-        raise ValueError(f"the learning rate must be positive, one number or one per trial ({trials}), got {lr!r}")
-    lr = float(rates) if rates.ndim == 0 else rates
+    lr = _checked_rates(lr, trials, max_sequences=max_sequences, eval_every=eval_every, test_size=test_size)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path")
-    started = time.perf_counter()
-    rngs = [trial_rngs(seed, k) for k in range(trials)]
-    theta = backend.to_device(initial_weights(learner, seed, trials))
-    trial_tasks = [task.for_trial(seed, k) for k in range(trials)]
-    streams = [Stream(t, r[1]) for t, r in zip(trial_tasks, rngs)]
-    lockstep = Lockstep(streams)
-    tests = [t.test_set(r[2], test_size) for t, r in zip(trial_tasks, rngs)]
-    run = Run(learner=learner.name, task=repr(task), lr=rates.tolist(), trials=trials, seed=seed,
+    run = Run(learner=learner.name, task=repr(task), lr=np.asarray(lr).tolist(), trials=trials, seed=seed,
               max_sequences=max_sequences, eval_every=eval_every, test_size=test_size, stop=repr(stop),
-              scale=scale.current(), backend=backend.name(), solved_after=[None] * trials,
-              freeze_solved=freeze_solved)
-    run.solved_weights = np.full((trials, theta.shape[1]), np.nan)
-    stop.start(trials)
-    seen, earlier = 0, 0.0  # earlier: wall time spent before a resume
-    active = np.arange(trials)  # the trials still training, in order
-    identity = {k: getattr(run, k) for k in ("learner", "task", "lr", "trials", "seed", "max_sequences",
-                                              "eval_every", "test_size", "stop")}
+              scale=scale.current(), backend=backend.name(), freeze_solved=freeze_solved)
+    training = Training(learner, task, stop, lr, run)
     if resume and os.path.exists(checkpoint):
-        state, saved, arrays = load_checkpoint(checkpoint)
-        if state["identity"] != identity:
-            diff = {k: (state["identity"].get(k), v) for k, v in identity.items() if state["identity"].get(k) != v}
-            raise ValueError(f"checkpoint {checkpoint} belongs to a different run: (saved, now) = {diff}")
-        theta, seen, earlier = backend.to_device(saved), state["seen"], state["run"]["wall_time"]
-        for k in ("sequences", "test_loss", "test_correct", "train_error", "solved_after"):
-            setattr(run, k, state["run"][k])
-        for stream, st in zip(streams, state["streams"]):
-            stream.restore(st)
-        stop.restore(arrays)
-        if hasattr(learner, "restore"):  # a learner with memory of its own (grow.Sequential, Minibatch)
-            learner.restore({k[len("learner_"):]: v for k, v in arrays.items() if k.startswith("learner_")})
-        run.solved_weights = arrays.get("solved_weights", run.solved_weights)
-        active = np.array(state.get("active", active), dtype=int)  # checkpoints before freezing: all
-        run.trained = state["run"].get("trained", trials * seen)
-
-    def mark(solved, seen):
-        for k in np.flatnonzero(solved if solved is not None else []):
-            if run.solved_after[k] is None:
-                run.solved_after[k] = seen
-                run.solved_weights[k] = backend.to_host(work[np.searchsorted(active, k)])
-
-    def widen(values, fill):
-        """Values of the active trials as a (trials,) array, `fill` for the frozen ones."""
-        if values is None or len(active) == trials:
-            return values
-        out = np.full(trials, fill, dtype=np.asarray(values).dtype)
-        out[active] = values
-        return out
-
-    def freeze():
-        """Drop the trials solved so far from the batch (and from the learner's own memory)."""
-        nonlocal active, work, lr_active
-        keep = np.array([i for i, k in enumerate(active) if run.solved_after[k] is None], dtype=int)
-        if len(keep) < len(active):
-            active, work = active[keep], work[backend.to_device(keep)]
-            if hasattr(learner, "select"):
-                learner.select(keep)
-        lr_active = lr if np.ndim(lr) == 0 else lr[active]
-
-    # the weights and rates of the active trials
-    work, lr_active = (theta, lr) if len(active) == trials else (theta[backend.to_device(active)], lr)
-    if freeze_solved:
-        freeze()
-    elif len(active) < trials:
-        raise ValueError(f"checkpoint {checkpoint} froze its solved trials: resume it with freeze_solved=True")
-
+        training.resume(checkpoint)
+    training.begin(freeze_solved, checkpoint)
     # refresh at most once a second: a notebook kernel queues every refresh as a message
-    bar = tqdm(total=max_sequences, initial=seen, desc=f"{task.name}: {learner.name}", disable=not progress,
-               unit="seq", leave=False, mininterval=1.0)
+    bar = tqdm(total=max_sequences, initial=training.seen, desc=f"{task.name}: {learner.name}",
+               disable=not progress, unit="seq", leave=False, mininterval=1.0)
     last_saved = time.perf_counter()
-    xp = backend.xp()
-    while seen < max_sequences and len(active) and not (stop_when_solved and run.solved.all()):
-        errors = []
-        for _ in range(min(eval_every, max_sequences - seen)):
-            batch = lockstep.next(active)
-            if batch.values is not None and not np.isfinite(batch.values).all():
-                bad = active[np.flatnonzero(~np.isfinite(batch.values).all(axis=(1, 2)))]
-                raise ValueError(f"training sequence {seen + 1} of trial(s) {bad.tolist()} has NaN or "
-                                 f"infinite inputs; check the task generator")
-            work, loss, y = learner.train_step(work, batch, lr_active)
-            seen += 1
-            run.trained += len(active)
-            # one flag per network comes to the host, not the loss and the weights
-            finite = backend.to_host(xp.isfinite(loss) & xp.isfinite(work).all(axis=1))
-            if not finite.all():
-                raise FloatingPointError(f"training diverged: trial(s) {active[~finite].tolist()} "
-                                         f"reached non-finite weights or error at sequence {seen} "
-                                         f"(learning rate {run.lr}); try a smaller one")
-            sq_err, _ = sequence_errors(y, batch)
-            errors.append(sq_err)
-            if stop.watches_training:  # ST3 judges every training sequence, ST1/ST2 only the tests
-                mark(stop.on_sequence(widen(task.correct(y, batch), True), widen(sq_err, 0.0)), seen)
-        if len(active) == trials:
-            theta = work
-        else:
-            theta[backend.to_device(active)] = work
-        # frozen trials keep the test numbers of their frozen weights
-        loss = np.array(run.test_loss[-1]) if run.test_loss else np.zeros(trials)
-        wrong = np.rint((1.0 - np.array(run.test_correct[-1])) * test_size) if run.test_correct else np.zeros(trials)
-        abs_err = np.zeros(trials)
-        loss[active], wrong[active], abs_err[active] = evaluate(learner, work, task, [tests[k] for k in active])
-        train_error = [None] * trials
-        for k, e in zip(active, np.mean(errors, axis=0)):
-            train_error[k] = float(e)
-        run.sequences.append(seen)
-        run.test_loss.append(loss.tolist())
-        run.test_correct.append((1.0 - wrong / test_size).tolist())
-        run.train_error.append(train_error)
-        mark(widen(stop.on_test(wrong[active], abs_err[active]), False), seen)
+    while training.going(stop_when_solved):
+        training.evaluate([training.step() for _ in range(min(eval_every, max_sequences - training.seen))])
         if on_evaluation is not None:
-            on_evaluation(seen, theta)
+            on_evaluation(training.seen, training.theta)
         if freeze_solved:
-            freeze()
-        bar.update(seen - bar.n)
-        bar.set_postfix(solved=f"{int(run.solved.sum())}/{trials}", loss=f"{loss.mean():.3g}", refresh=False)
-        out_of_time = time_limit is not None and time.perf_counter() - started >= time_limit
+            training.freeze()
+        bar.update(training.seen - bar.n)
+        bar.set_postfix(solved=f"{int(run.solved.sum())}/{trials}", loss=f"{np.mean(run.test_loss[-1]):.3g}",
+                        refresh=False)
+        out_of_time = time_limit is not None and time.perf_counter() - training.started >= time_limit
         if checkpoint is not None and (out_of_time or time.perf_counter() - last_saved >= checkpoint_every):
-            run.wall_time = earlier + time.perf_counter() - started
-            state = {"identity": identity, "seen": seen, "run": run.as_dict(), "active": active.tolist(),
-                     "streams": [st.state() for st in streams]}
-            save_checkpoint(checkpoint, state, theta, stop.state() | {"solved_weights": run.solved_weights}
-                            | {f"learner_{k}": v for k, v in getattr(learner, "state", dict)().items()})
+            training.save(checkpoint)
             last_saved = time.perf_counter()
-        if out_of_time and seen < max_sequences and len(active) and not (stop_when_solved and run.solved.all()):
+        if out_of_time and training.going(stop_when_solved):
             run.finished = False
             break
     bar.close()
-    run.weights = backend.to_host(theta)
-    run.wall_time = earlier + time.perf_counter() - started
+    run.weights = backend.to_host(training.theta)
+    training.clock()
     return run

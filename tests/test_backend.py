@@ -48,10 +48,15 @@ def test_cupy_without_gpu_names_the_fix():
 
 
 @pytest.mark.skipif(backend.gpu_available(), reason="this machine has a GPU")
-def test_env_var_asking_for_missing_cupy_fails_at_import():
-    out = subprocess.run([sys.executable, "-c", "import lstm97"], env={"LSTM97_BACKEND": "cupy", "PATH": ""},
+def test_env_var_asking_for_missing_cupy_fails_where_arrays_are_first_needed():
+    """Not at import: `python -m lstm97 list` must work whatever the variable says (tests/test_cli.py)."""
+    code = "import lstm97; print('imported'); lstm97.backend.xp()"
+    out = subprocess.run([sys.executable, "-c", code], env={"LSTM97_BACKEND": "cupy", "PATH": ""},
                          capture_output=True, text=True)
-    assert out.returncode != 0 and "CuPy was requested" in out.stderr
+    assert out.stdout.strip() == "imported" and out.returncode != 0 and "CuPy was requested" in out.stderr
+    bad = subprocess.run([sys.executable, "-c", code.replace("xp()", "name()")], env={"LSTM97_BACKEND": "jax", "PATH": ""},
+                         capture_output=True, text=True)
+    assert bad.stdout.strip() == "imported" and "unknown backend 'jax'" in bad.stderr
 
 
 @pytest.mark.gpu

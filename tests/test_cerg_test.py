@@ -9,7 +9,9 @@ import pytest
 
 from lstm97 import tasks, train
 from lstm97.experiments import LATER_ARCHITECTURES
+from lstm97.learner import Learner
 from lstm97.lstm import LSTM, LSTMConfig
+from lstm97.minibatch import Minibatch
 from test_variants import VARIANTS
 
 TASK = tasks.make("cerg", strings=10, targets="legal", test_strings=30)
@@ -17,8 +19,10 @@ STEPS = 50  # time steps per call of the judge
 CERG = ("cerg-forget", "cerg-1997")
 
 
-class Counting:
+class Counting(Learner):
     """A learner's `outputs`, counting the steps it runs (networks × time steps)."""
+
+    carries_state = True
 
     def __init__(self, net):
         self.net, self.name, self.steps = net, net.name, 0
@@ -161,7 +165,7 @@ def test_evaluate_runs_the_judge_and_a_learner_without_state_runs_the_whole_stre
     got = train.evaluate(net, theta, TASK, tests)
     for a, b in zip(got, TASK.judge(net, theta, tests)):
         assert np.array_equal(a, b)
-    whole = train.evaluate(train.Minibatch(LSTM(net.config), 1), theta, TASK, tests)
+    whole = train.evaluate(Minibatch(LSTM(net.config), 1), theta, TASK, tests)
     assert np.array_equal(whole[1], got[1]), "one stream per net: wrong or not, either way"
 
 
@@ -186,4 +190,4 @@ def test_judge_rejects_what_it_cannot_test():
     with pytest.raises(ValueError, match="steps"):
         TASK.judge(net, theta, [tests[0]] * 2, steps=0)
     with pytest.raises(TypeError, match="outputs"):
-        TASK.judge(train.Minibatch(LSTM(net.config), 1), theta, [tests[0]] * 2)
+        TASK.judge(Minibatch(LSTM(net.config), 1), theta, [tests[0]] * 2)

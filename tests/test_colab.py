@@ -19,7 +19,7 @@ one training chapter and chapter 13, in a runtime of its own as Colab gives ever
 
 Checked: no cell fails; the set-up cell took Colab's branch; the kernel's lstm97 is the clone's
 and the fresh environment has it installed; every row the clone records as finished
-(`lstm97.results.recorded`, asked here about the clone's results/ folder) shows as finished,
+(`lstm97.records.recorded`, asked here about the clone's results/ folder) shows as finished,
 not pending, in the preface's summary, in chapter 12's Table 9 and in chapter 13.
 
 Deselect with `pytest -m "not colab"`. Executed notebooks are kept under pytest's tmp_path.
@@ -83,16 +83,16 @@ def clone(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def expected(clone) -> dict:
-    """What the clone records: `results.recorded(name)` for every row, asked here about its results/."""
-    from lstm97 import experiments, results
+    """What the clone records: `records.recorded(name)` for every row, asked here about its results/."""
+    from lstm97 import experiments, records, summary
 
     folder = clone / "results"
-    status = {name: results.recorded(name, folder=folder)["status"] for name in experiments.PROTOCOLS}
+    status = {name: records.recorded(name, folder=folder)["status"] for name in experiments.PROTOCOLS}
     finished = sorted(n for n, s in status.items() if s == "finished")
     assert len(finished) >= MIN_FINISHED, (
         f"the clone records only {len(finished)} finished rows ({finished}) in {folder / 'paper'}; expected "
         f"{MIN_FINISHED} or more: are the result files committed?")
-    return {"status": status, "groups": results.GROUPS}
+    return {"status": status, "groups": summary.GROUPS}
 
 
 def site_packages() -> list[str]:
@@ -222,7 +222,7 @@ def markdown_rows(text: str) -> list[list[str]]:
 
 
 def shown_summary(text: str) -> dict:
-    """From a summary table (`results.summary_table`), per (label, task): the "this book" cell."""
+    """From a summary table (`summary.table`), per (label, task): the "this book" cell."""
     return {(r[0], r[1]): r[3] for r in markdown_rows(text) if len(r) == 5}
 
 

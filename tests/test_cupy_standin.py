@@ -12,7 +12,6 @@ two shared cores, December 2026):
 (PYTHONPATH absolute: the notebooks' kernels run in book/.)
 """
 import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import pytest
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from lstm97.records import load  # noqa: E402
 
 STANDINS = Path(__file__).parent / "standins"
 IMPLICIT = "Implicit conversion to a NumPy array is not allowed"
@@ -175,9 +176,10 @@ def test_lstm97_backend_takes_the_standin():
     assert "backend: cupy" in out.stdout and "CuPy stand-in (NumPy on the host)" in out.stdout
 
 
-# fields a record may differ in between backends: the backend and device, the time, the checkout
+# fields a record may differ in between backends: the backend and device, the time, the checkout, the
+# command line (its --backend and --out)
 DIFFERS = {("run", "backend"), ("run", "wall_time"), ("result", "wall_time"), ("provenance", "device"),
-           ("provenance", "finished"), ("provenance", "git_commit")}
+           ("provenance", "finished"), ("provenance", "git_commit"), ("run", "sittings"), ("provenance", "command")}
 
 
 def _fields(record: dict, prefix=()):
@@ -196,7 +198,7 @@ def test_the_command_line_gives_the_same_record_on_the_standin(tmp_path):
                                "--max-sequences", "200", "--eval-every", "100", "--quiet", "--backend", name,
                                "--out", str(out)], env=_env(), capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
-        records[name] = json.loads(out.read_text())
+        records[name] = load(out)   # the JSON summary with its curves read back from the .npz beside it
     assert records["numpy"]["run"]["backend"] == "numpy"
     assert records["cupy"]["run"]["backend"] == records["auto"]["run"]["backend"] == "cupy"
     assert "stand-in" in records["cupy"]["provenance"]["device"]

@@ -4,9 +4,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lstm97 import experiments, grow, tasks, train
+from lstm97 import experiments, grow, stopping, tasks, train
 from lstm97.experiments import ARCHITECTURES
 from lstm97.fast import FastLSTM
+from lstm97.learner import Learner
 from lstm97.lstm import LSTM
 
 
@@ -39,7 +40,7 @@ def test_a_switched_off_cell_neither_acts_nor_learns(learner):
     assert not np.array_equal(before["W_k"][..., 1:], after["W_k"][..., 1:])
 
 
-class Scripted:
+class Scripted(Learner):
     """A stand-in learner whose training loss follows a script (one row per sequence)."""
 
     def __init__(self, losses):
@@ -90,7 +91,7 @@ def test_sequential_construction_solves_2a_and_resumes_exactly(tmp_path):
     def run(**kw):
         return train.train(grow.Sequential(net_2a(10, FastLSTM)), tasks.make("2a", p=10), lr=1.0, trials=3,
                            max_sequences=6000, seed=5, eval_every=250, test_size=4,
-                           stop=train.Recent(None, window=500), progress=False, **kw)
+                           stop=stopping.Recent(None, window=500), progress=False, **kw)
     whole = run()
     assert whole.success_rate == 1.0, whole.solved_after
     path = str(tmp_path / "ck")
@@ -105,7 +106,7 @@ def test_exp2_protocols():
     for name in ("2a", "2b"):
         p = experiments.get(name)
         assert p.grow and p.config().output_gates is False and p.lr == 1.0 and p.trials == 18
-        assert isinstance(p.stop, train.Recent) and p.stop.window == 10_000 and p.stop.beta is None
+        assert isinstance(p.stop, stopping.Recent) and p.stop.window == 10_000 and p.stop.beta is None
     for i in range(1, 10):
         p = experiments.get(f"2c-{i}")
         assert not p.grow and p.lr == 0.01 and p.trials == 20 and p.stop.window == 10_000

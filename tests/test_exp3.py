@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lstm97 import experiments, guessing, tasks, train
+from lstm97 import experiments, guessing, streams, tasks, train
 from lstm97.fast import FastLSTM
 
 
@@ -91,7 +91,7 @@ def test_solved_weights_are_those_that_met_the_stopping_rule():
     run = short_run(stop_when_solved=False, max_sequences=12_000)
     assert run.solved.all()
     task, learner = tasks.make("3a", T=10, N=3), FastLSTM(experiments.get("3a-1").config())
-    tests = [task.sample(train.trial_rngs(0, k)[2], 256) for k in range(3)]
+    tests = [task.sample(streams.trial_rngs(0, k)[2], 256) for k in range(3)]
     _, wrong, err = train.evaluate(learner, run.solved_weights, task, tests)
     assert (wrong == 0).all() and (err < 0.01).all()
     assert not np.allclose(run.solved_weights, run.weights), "the final weights moved on"

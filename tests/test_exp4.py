@@ -8,7 +8,7 @@ import pytest
 from lstm97 import experiments, tasks, train
 from lstm97.fast import FastLSTM
 from lstm97.lstm import LSTM
-from lstm97.train import Recent
+from lstm97.stopping import Recent
 
 
 @pytest.mark.parametrize("name,T,after,wrong", [("4-1", 100, 74_000, 1), ("4-2", 500, 209_000, 0),
@@ -49,7 +49,7 @@ def test_step_and_sequence_updates_agree_when_the_target_is_at_the_end_only():
 def test_a_short_run_learns_the_sum_over_the_lag():
     p = experiments.get("4-1")
     p = dataclasses.replace(p, task_params={"T": 20})
-    run = train.train(FastLSTM(p.config()), p.make_task(), lr=p.lr, trials=2, max_sequences=30_000, seed=1997,
+    run = train.train(FastLSTM(p.config()), p.make_task(), lr=p.lr, trials=2, max_sequences=16_000, seed=1997,
                       eval_every=1000, test_size=256, stop=p.stop, progress=False)
     trivial = 0.5 * np.mean((tasks.make("4", T=20).sample(np.random.default_rng(3), 50_000).y.sum(axis=(1, 2)) - 0.5) ** 2)
     loss = np.array(run.test_loss)

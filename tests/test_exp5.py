@@ -6,10 +6,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lstm97 import backend, experiments, results, tasks, train
+from lstm97 import backend, experiments, records, tasks, train
 from lstm97.fast import FastLSTM
 from lstm97.lstm import LSTM
-from lstm97.train import Recent
+from lstm97.stopping import Recent
 
 
 @pytest.mark.parametrize("name,n_seq,after,wrong,mse", [("5-140", 140, 482_000, 139, 0.0223),
@@ -87,7 +87,7 @@ def test_extra_test_reports_the_mean_squared_error():
         assert mse[k] == pytest.approx(np.mean(e ** 2), rel=1e-9)
         assert mae[k] == pytest.approx(np.mean(np.abs(e)), rel=1e-9)
         assert fraction[k] == pytest.approx(np.mean(np.abs(e) >= 0.04))
-    rec = results.record(p, train.Run("x", "5", 0.1, 3, 0, 1, 1, 1, "s", "ci", "numpy", solved_after=[1, 1, None]),
+    rec = records.record(p, train.Run("x", "5", 0.1, 3, 0, 1, 1, 1, "s", "ci", "numpy", solved_after=[1, 1, None]),
                          "fast", (fraction, mae, mse))["result"]
     assert rec["mse"][2] is None and rec["mean_mse"] == pytest.approx(mse[:2].mean())
 

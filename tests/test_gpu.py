@@ -74,8 +74,13 @@ def test_inputs_are_checked_on_the_device():
         g.forward(theta, symbols)
     with pytest.raises(ValueError, match="theta must have shape"):
         g.forward(theta[:, :-1], batch.symbols)
-    with pytest.raises(TypeError, match="needs NumPy or CuPy arrays"):
+    with pytest.raises(TypeError, match="takes arrays .*, got list for theta"):
         g.forward(theta.tolist(), batch.symbols)
+    theta[1, 7] = np.nan
+    with pytest.raises(ValueError, match="^theta contain NaN or infinite values$"):
+        g.forward(theta, batch.symbols)
+    with pytest.raises(ValueError, match="^theta contain NaN or infinite values$"):
+        g.train_step(theta, batch, 0.1)
 
 
 def run_python(code, **env):

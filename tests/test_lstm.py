@@ -1,28 +1,20 @@
-"""The 1997 LSTM: topology, weight counts, forward pass."""
+"""The 1997 LSTM: topology, weight counts, forward pass; the cell the later options leave alone;
+the learner interface; what a caller may not pass in."""
+import inspect
+import re
+
 import numpy as np
 import pytest
 
-from lstm97 import backend, tasks
+from lstm97 import backend, gradients, tasks
 from lstm97.experiments import ARCHITECTURES
+from lstm97.fast import FastLSTM
+from lstm97.gpu import GPULSTM
+from lstm97.later import LaterLSTM
+from lstm97.learner import Learner
 from lstm97.lstm import LSTM, LSTMConfig
-
-# Table 10's "w" column
-PAPER_WEIGHTS = {
-    "1-1": 264, "1-2": 276, "1-3": 276, "1-4": 264, "1-5": 276, "2a": 10504, "2b": 10504,
-    "2c-1": 364, "2c-2": 664, "2c-3": 1264, "2c-4": 3064, "2c-5": 6064, "2c-6": 3064, "2c-7": 1264,
-    "2c-8": 664, "2c-9": 364, "3a": 102, "3b": 102, "3c": 102, "4-1": 93, "4-2": 93, "4-3": 93,
-    "5": 93, "6a": 156, "6b": 308,
-}
-
-
-def test_every_row_of_table_10_is_built():
-    # besides Table 10's rows, Part IV's own nets (chapters 14, 15), named after their chapter's task
-    assert set(ARCHITECTURES) == set(PAPER_WEIGHTS)
-
-
-@pytest.mark.parametrize("row", list(PAPER_WEIGHTS))
-def test_weight_count_matches_table_10(row):
-    assert LSTM(ARCHITECTURES[row]).n_params == PAPER_WEIGHTS[row]
+from lstm97.rnn import RNN
+from lstm97.tasks.base import Batch
 
 
 def test_weight_count_formula():
@@ -131,8 +123,6 @@ def test_mismatched_inputs():
 @pytest.mark.gpu
 @pytest.mark.skipif(not backend.gpu_available(), reason="needs CuPy and a CUDA device")
 def test_numpy_and_cupy_agree():
-    from lstm97 import gradients
-
     net = LSTM(ARCHITECTURES["6a"])
     rng = np.random.default_rng(4)
     theta = net.init(rng, 3)
@@ -149,3 +139,92 @@ def test_numpy_and_cupy_agree():
         backend.use("numpy")
     assert np.allclose(backend.to_host(y_cp), y_np, rtol=1e-10, atol=1e-12)
     assert np.allclose(backend.to_host(g_cp), g_np, rtol=1e-8, atol=1e-12)
+
+
+LATER = [dict(forget_gate=True), dict(peepholes=True), dict(recurrent="cells"), dict(g="tanh"), dict(h="tanh"),
+         dict(shortcut=True), dict(bias="gates+outputs")]
+
+
+def test_the_1997_step_is_the_1997_cell():
+    """What chapter 4 prints: eqs. (7)-(9) and the output units, each in a method of its own, and
+    nothing of the later variants."""
+    code = "".join(inspect.getsource(getattr(LSTM, m)) for m in ("step", "sources", "input_gate", "output_gate", "cell",
+                                                                 "output_units", "trace_terms", "carry",
+                                                                 "output_gate_sources"))
+    code += inspect.getsource(gradients.truncated)   # chapter 5's gradient asks the net for the later options' terms
+    code = re.sub(r'"""[\s\S]*?"""', "", code)   # the code, not the docstrings that point to the later variants
+    assert not re.search(r"phi|peep|forget|tanh|recurrent ?==|shortcut", code)
+    assert {"(7)", "(8)", "(9)"} <= set(re.findall(r"\(\d\)", inspect.getsource(LSTM.step)))
+    for method, eq in (("input_gate", "(7)"), ("output_gate", "(8)"), ("cell", "(9)")):
+        assert f"Eq. {eq}" in getattr(LSTM, method).__doc__
+    for row, config in ARCHITECTURES.items():
+        assert type(LSTM(config)) is LSTM, row
+
+
+@pytest.mark.parametrize("option", LATER, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
+def test_a_later_option_builds_the_later_net(option):
+    net = LSTM(LSTMConfig(3, 2, **option))
+    assert type(net) is LaterLSTM and isinstance(net, LSTM)
+    assert type(LaterLSTM(LSTMConfig(3, 2))) is LaterLSTM   # asked for by name, it is what it says
+
+
+def test_every_learner_says_what_it_can():
+    """Contract 0: the flags tell a caller what to call, and every learner is a Learner."""
+    flags = lambda c: (c.takes_symbols, c.carries_state, c.sums_gradients)   # noqa: E731
+    assert flags(LSTM) == (False, True, True) and flags(LaterLSTM) == (False, True, True)
+    assert flags(FastLSTM) == flags(GPULSTM) == (True, False, True)
+    assert flags(RNN) == (False, False, False)
+    for cls in (LSTM, LaterLSTM, FastLSTM, GPULSTM, RNN):
+        assert issubclass(cls, Learner), cls
+    config = ARCHITECTURES["4-1"]
+    rng = np.random.default_rng(0)
+    fast, net = FastLSTM(config), LSTM(config)
+    theta = net.init(rng, 2)
+    batch = tasks.make("4", T=20).sample(rng, 2)
+    for a, b in zip(net.gradient(theta, batch), fast.gradient(theta, batch)):
+        assert np.allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
+def bad_input_case():
+    config = ARCHITECTURES["4-1"]
+    rng = np.random.default_rng(1)
+    theta = LSTM(config).init(rng, 2)
+    return config, theta, tasks.make("4", T=20).sample(rng, 2)
+
+
+@pytest.mark.parametrize("engine", [LSTM, FastLSTM])
+@pytest.mark.parametrize("where", ["theta", "inputs"])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_values_that_are_not_finite_are_refused(engine, where, value):
+    config, theta, batch = bad_input_case()
+    net, x = engine(config), batch.x.copy()
+    (theta if where == "theta" else x)[1, 3] = value
+    name = "theta" if where == "theta" else "the inputs"
+    with pytest.raises(ValueError, match=f"^{name} contain NaN or infinite values$"):
+        net.forward(theta, x)
+    bad = Batch(y=batch.y, mask=batch.mask, lengths=batch.lengths, n_in=batch.n_in, values=x)
+    with pytest.raises(ValueError, match=f"^{name} contain NaN or infinite values$"):
+        net.train_step(theta, bad, 0.1)
+
+
+@pytest.mark.parametrize("engine", [LSTM, FastLSTM])
+def test_a_list_is_refused_without_talk_of_cupy(engine):
+    config, theta, batch = bad_input_case()
+    net = engine(config)
+    for args, what in (((theta.tolist(), batch.x), "theta"), ((theta, batch.x.tolist()), "the inputs")):
+        with pytest.raises(TypeError, match=f"takes arrays, got list for {what}; convert it with") as err:
+            net.forward(*args)
+        assert "cupy" not in str(err.value).lower()
+
+
+def test_a_sequence_without_steps_is_refused_alike():
+    config, theta, batch = bad_input_case()
+    empty = Batch(y=batch.y[:, :0], mask=batch.mask[:, :0], lengths=np.zeros(2, int), n_in=batch.n_in,
+                  values=batch.x[:, :0])
+    messages = set()
+    for net in (LSTM(config), FastLSTM(config), LSTM(config, update="step"), FastLSTM(config, update="step")):
+        for call in (lambda: net.forward(theta, empty.x), lambda: net.train_step(theta, empty, 0.1)):
+            with pytest.raises(ValueError, match=r"no time steps \(T = 0\)") as err:
+                call()
+            messages.add(str(err.value))
+    assert len(messages) == 1

@@ -4,12 +4,16 @@
 (b) committed without outputs: the book build and nbval execute them, and their claims are asserts;
 (c) each page begins with its title, then the Colab set-up cell that tests/colab_setup.py renders from
     _config.yml's repository URL; Colab is asked for a GPU only where the chapter uses one;
-(d) _toc.yml and book/ agree.
+(d) _toc.yml and book/ agree;
+(e) a page reads as prose, equations, figures and tables: a cell that draws a figure or builds a
+    table has its code folded away (`hide-input`), a figure has alt text that says what it shows
+    (cell metadata `mystnb.image.alt`), and wide tables scroll inside their own box (_static/).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -164,3 +168,28 @@ def test_toc_and_book_agree():
         str(p.relative_to(ROOT)) for p in NOTEBOOKS if str(p.relative_to(ROOT).with_suffix("")) not in listed
     ]
     assert not unlisted, f"notebooks in book/ that _toc.yml does not list: {unlisted}"
+
+
+FIGURE = re.compile(r"\bplt\.|\.subplots\(|\bfig\.|\bax\.|\baxes\[")
+TABLE = re.compile(r"\bMarkdown\(")
+HIDDEN = {"hide-input", "remove-input", "remove-cell"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_that_builds_a_figure_or_table_is_folded_away(path):
+    shown = [c.get("id") for c in code_cells(load_notebook(path))
+             if (FIGURE.search(source(c)) or TABLE.search(source(c)))
+             and not HIDDEN & set(c.get("metadata", {}).get("tags", []))]
+    assert not shown, f"{path.name}: cells {shown} draw a figure or build a table; tag them hide-input"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_figures_have_alt_text(path):
+    missing = [c.get("id") for c in code_cells(load_notebook(path)) if FIGURE.search(source(c))
+               and len(c.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")) < 20]
+    assert not missing, f"{path.name}: figure cells {missing} have no alt text (metadata mystnb.image.alt)"
+
+
+def test_wide_tables_scroll_in_their_own_box():
+    css = (ROOT / "_static" / "lstm97.css").read_text(encoding="utf-8")
+    assert re.search(r"\.cell_output table\s*\{[^}]*overflow-x:\s*auto", css)

@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from lstm97 import experiments, tasks, train
+from lstm97 import checkpoint, experiments, stopping, streams, tasks, train
+from lstm97.minibatch import Minibatch
 from lstm97.rnn import RNN
 from lstm97.tasks.base import stack
 
@@ -45,13 +46,13 @@ def next_of(stream):
 def test_stream_is_the_chunked_sample():
     task = tasks.make("4", T=20)
     rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
-    stream = train.Stream(task, rng_a)
-    got = [next_of(stream) for _ in range(train.CHUNK + 5)]
-    first = task.sample(rng_b, train.CHUNK)
-    second = task.sample(rng_b, train.CHUNK)
-    for i in range(train.CHUNK):
+    stream = streams.Stream(task, rng_a)
+    got = [next_of(stream) for _ in range(streams.CHUNK + 5)]
+    first = task.sample(rng_b, streams.CHUNK)
+    second = task.sample(rng_b, streams.CHUNK)
+    for i in range(streams.CHUNK):
         assert np.array_equal(got[i].x, first.take(i).x)
-    assert np.array_equal(got[train.CHUNK + 4].y, second.take(4).y)
+    assert np.array_equal(got[streams.CHUNK + 4].y, second.take(4).y)
 
 
 FIRST_OF_EACH_TASK = list({p.task: name for name, p in reversed(experiments.PROTOCOLS.items())}.values())
@@ -63,15 +64,15 @@ def test_lockstep_gives_the_stacked_next_sequences(name):
     also when trials leave the batch (frozen when solved) part-way through a chunk."""
     task = experiments.get(name).scaled("ci").make_task()
 
-    def streams():
-        return [train.Stream(task.for_trial(0, k), train.trial_rngs(0, k)[1]) for k in range(3)]
+    def fresh():
+        return [streams.Stream(task.for_trial(0, k), streams.trial_rngs(0, k)[1]) for k in range(3)]
 
-    lockstep, plain = train.Lockstep(streams()), streams()
+    lockstep, plain = streams.Lockstep(fresh()), fresh()
     active = np.arange(3)
-    for it in range(2 * train.CHUNK + 5):
-        if it == train.CHUNK // 2:
+    for it in range(2 * streams.CHUNK + 5):
+        if it == streams.CHUNK // 2:
             active = np.array([0, 2])
-        if it == train.CHUNK + 3:
+        if it == streams.CHUNK + 3:
             active = np.array([2])
         got, want = lockstep.next(active), stack([next_of(plain[k]) for k in active])
         for field in ("y", "mask", "lengths", "values", "symbols", "reference"):
@@ -85,11 +86,11 @@ def test_lockstep_gives_the_stacked_next_sequences(name):
 def test_recent_counts_the_wrong_sequences_of_its_window_across_a_restore():
     rng = np.random.default_rng(0)
     correct, error = rng.random((60, 3)) < 0.8, rng.random((60, 3))
-    rule = train.Recent(0.6, window=7, max_wrong=1)
+    rule = stopping.Recent(0.6, window=7, max_wrong=1)
     rule.start(3)
     for n in range(60):
         if n == 23:                                    # a checkpoint, resumed by a new rule
-            saved, rule = rule.state(), train.Recent(0.6, window=7, max_wrong=1)
+            saved, rule = rule.state(), stopping.Recent(0.6, window=7, max_wrong=1)
             rule.start(3)
             rule.restore(saved)
         got = rule.on_sequence(correct[n], error[n])
@@ -154,15 +155,15 @@ def test_divergence_is_reported():
 
 
 def test_st2_needs_small_test_error_too():
-    st1 = small_run(2, max_sequences=3000, stop=train.TestSet())
-    st2 = small_run(2, max_sequences=3000, stop=train.TestSet(max_error=0.02))
+    st1 = small_run(2, max_sequences=3000, stop=stopping.TestSet())
+    st2 = small_run(2, max_sequences=3000, stop=stopping.TestSet(max_error=0.02))
     assert st1.stop == "ST1" and st2.stop == "ST2(0.02)"
     for a, b in zip(st1.solved_after, st2.solved_after):
         assert b is None or b >= a
 
 
 def test_st3_recent_training_sequences():
-    rule = train.Recent(beta=0.05, window=300)
+    rule = stopping.Recent(beta=0.05, window=300)
     run = small_run(2, max_sequences=4000, stop=rule)
     assert run.stop == "ST3(0.05), window 300"
     assert run.success_rate == 1.0
@@ -170,7 +171,7 @@ def test_st3_recent_training_sequences():
     # ST3 needs 300 consecutive correct training sequences after the net is right: never earlier than ST1 - 300
     assert all(s3 >= s1 - 300 for s1, s3 in zip(st1.solved_after, run.solved_after))
     with pytest.raises(ValueError, match="beta"):
-        train.Recent(beta=-1)
+        stopping.Recent(beta=-1)
     errs = np.array(run.train_error)
     assert errs.shape == (len(run.sequences), 2) and errs[-1].max() < errs[0].min()
 
@@ -194,7 +195,7 @@ def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path):
 
     def run(**kw):
         return train.train(LSTM(ARCHITECTURES["4-1"]), tasks.make("4", T=20), lr=0.5, trials=2, max_sequences=400,
-                           seed=3, eval_every=50, test_size=16, stop=train.Recent(0.01, window=100),
+                           seed=3, eval_every=50, test_size=16, stop=stopping.Recent(0.01, window=100),
                            progress=False, **kw)
 
     whole = run()
@@ -206,7 +207,7 @@ def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path):
 
     with pytest.raises(Crash):
         run(checkpoint=ckpt, checkpoint_every=0.0, on_evaluation=crash_at_250)
-    state, _, _ = train.load_checkpoint(ckpt)
+    state, _, _ = checkpoint.load(ckpt)
     assert state["seen"] == 200, "the last checkpoint before the crash"
     resumed = run(checkpoint=ckpt, checkpoint_every=0.0, resume=True)
     assert resumed.test_loss == whole.test_loss and resumed.train_error == whole.train_error
@@ -214,7 +215,7 @@ def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path):
     assert np.array_equal(resumed.weights, whole.weights)
     with pytest.raises(ValueError, match="different run"):
         train.train(LSTM(ARCHITECTURES["4-1"]), tasks.make("4", T=20), lr=0.1, trials=2, max_sequences=400,
-                    seed=3, eval_every=50, test_size=16, stop=train.Recent(0.01, window=100), progress=False,
+                    seed=3, eval_every=50, test_size=16, stop=stopping.Recent(0.01, window=100), progress=False,
                     checkpoint=ckpt, resume=True)
 
 
@@ -249,13 +250,13 @@ def test_minibatches_average_the_gradients_of_consecutive_sequences():
 
     net, task = LSTM(ARCHITECTURES["4-1"], gradient="exact"), tasks.make("4", T=20)
     runs = {}
-    for name, learner in (("plain", net), ("size 1", train.Minibatch(net, 1))):
+    for name, learner in (("plain", net), ("size 1", Minibatch(net, 1))):
         runs[name] = train.train(learner, task, lr=0.5, trials=2, max_sequences=300, seed=3, eval_every=100,
                                  test_size=16, stop_when_solved=False, progress=False)
     assert np.array_equal(runs["plain"].weights, runs["size 1"].weights)
     assert runs["plain"].test_loss == runs["size 1"].test_loss
 
-    mb = train.Minibatch(net, 3)
+    mb = Minibatch(net, 3)
     rng = np.random.default_rng(0)
     theta = mb.init(rng, 2)
     batches = [task.sample(rng, 2) for _ in range(4)]
@@ -274,7 +275,7 @@ def test_minibatch_state_resumes(tmp_path):
     from lstm97.lstm import LSTM
 
     def run(**kw):  # eval_every 50 and size 3: checkpoints fall inside a minibatch
-        return train.train(train.Minibatch(LSTM(ARCHITECTURES["4-1"]), 3), tasks.make("4", T=20), lr=0.5, trials=2,
+        return train.train(Minibatch(LSTM(ARCHITECTURES["4-1"]), 3), tasks.make("4", T=20), lr=0.5, trials=2,
                            max_sequences=200, seed=3, eval_every=50, test_size=16, stop_when_solved=False,
                            progress=False, **kw)
 
@@ -291,9 +292,9 @@ def test_minibatch_needs_a_gradient():
     from lstm97.lstm import LSTM
 
     with pytest.raises(ValueError, match="update='sequence'"):
-        train.Minibatch(LSTM(ARCHITECTURES["4-1"], update="step"), 4)
+        Minibatch(LSTM(ARCHITECTURES["4-1"], update="step"), 4)
     with pytest.raises(ValueError, match="positive integer"):
-        train.Minibatch(LSTM(ARCHITECTURES["4-1"]), 0)
+        Minibatch(LSTM(ARCHITECTURES["4-1"]), 0)
 
 
 def _changes_only_the_cost(go_on, frozen):
@@ -332,7 +333,7 @@ def _grown(**kw):
 
     cfg = dataclasses.replace(ARCHITECTURES["2a"], n_in=6, n_out=6)
     return train.train(grow.Sequential(FastLSTM(cfg), window=50), tasks.make("2a", p=5), lr=1.0, trials=4,
-                       max_sequences=3000, seed=2, eval_every=100, test_size=10, stop=train.Recent(None, window=200),
+                       max_sequences=3000, seed=2, eval_every=100, test_size=10, stop=stopping.Recent(None, window=200),
                        progress=False, **kw)
 
 
@@ -360,3 +361,29 @@ def test_freezing_keeps_a_learners_own_memory_per_trial_and_resumes(tmp_path):
     late = _grown(freeze_solved=True, checkpoint=ckpt, resume=True)
     assert late.solved_after == frozen.solved_after
     np.testing.assert_array_equal(late.solved_weights, frozen.solved_weights)
+
+
+def test_a_run_records_its_sitting():
+    run = small_run(2)
+    (sitting,) = run.sittings
+    assert sitting.keys() == {"started", "ended", "wall_time", "commit", "code_changed", "code_diff_sha256"}
+    assert sitting["started"] <= sitting["ended"] and sitting["wall_time"] == run.wall_time > 0
+    assert json.loads(json.dumps(run.as_dict()))["sittings"] == [sitting]
+
+
+def test_a_resumed_run_keeps_every_sitting_with_its_own_code(tmp_path, monkeypatch):
+    from lstm97 import provenance
+
+    ckpt = str(tmp_path / "run.ckpt")
+    commits = iter(["a" * 40, "b" * 40, "c" * 40])
+    monkeypatch.setattr(provenance, "code_state", lambda: {"commit": next(commits), "code_changed": False,
+                                                           "code_diff_sha256": None})
+    cut = small_run(2, stop_when_solved=False, checkpoint=ckpt, time_limit=0.0)
+    assert not cut.finished and len(cut.sittings) == 1 and cut.sittings[0]["ended"] is not None
+    resumed = small_run(2, stop_when_solved=False, checkpoint=ckpt, resume=True)
+    first, second = resumed.sittings
+    assert first["started"] == cut.sittings[0]["started"] and first["wall_time"] <= cut.sittings[0]["wall_time"]
+    assert (first["commit"], second["commit"]) == ("a" * 40, "b" * 40)
+    assert first["ended"] <= second["started"] <= second["ended"]
+    assert resumed.wall_time == pytest.approx(first["wall_time"] + second["wall_time"])
+    assert resumed.test_loss == small_run(2, stop_when_solved=False).test_loss

@@ -168,6 +168,7 @@ class Task:
     n_out: int
     threshold: float
     scored: str = "end"
+    own_test: bool = False  # `judge` replaces `train.evaluate`'s test, sequence by sequence
 
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         raise NotImplementedError
@@ -189,6 +190,11 @@ class Task:
     def lags(self, batch: Batch) -> np.ndarray:
         """Per sequence, steps from the last input the decisive target depends on to that target."""
         raise NotImplementedError
+
+    def judge(self, learner, theta, tests: list[Batch]):
+        """With `own_test`: the test of this task (as `train.evaluate` returns it) for a learner
+        that `carries_state`."""
+        raise NotImplementedError(f"{self.name} has no test of its own")
 
     def reference(self, batch: Batch) -> np.ndarray:
         """What outputs are compared with: `batch.reference` where set, else the targets."""

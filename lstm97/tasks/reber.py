@@ -15,7 +15,7 @@ from .. import backend
 from .base import Batch, Task, check_int, check_n, check_rng, one_hot, pad, step_mask
 
 SYMBOLS = "BTPSXVE"
-_SETS_KEY = 19970501  # spawn key of the set pairs' generators: one no trial index (train.trial_rngs) reaches
+_SETS_KEY = 19970501  # spawn key of the set pairs' generators: one no trial index (streams.trial_rngs) reaches
 _INDEX = {s: i for i, s in enumerate(SYMBOLS)}
 
 # Reber automaton (Fig. 3): node -> {symbol: next node}; node 7 is the end.
@@ -247,6 +247,7 @@ class ContinualReber(EmbeddedReber):
 
     name = "cerg"
     title = "continual embedded Reber grammar"
+    own_test = True  # `judge`: a stream is tested up to its first wrong prediction
 
     def __init__(self, strings: int = 50, targets: str = "next", test_strings: int | None = None):
         super().__init__(targets)
@@ -321,7 +322,7 @@ class ContinualReber(EmbeddedReber):
         a stream's steps up to and including its first wrong one (all of them if none is), and
         loss and error are averaged over the network's streams. With `counts`, also (B, S): the
         correct predictions before each stream's first error (as `first_error`)."""
-        if not hasattr(learner, "outputs"):
+        if not learner.carries_state:
             raise TypeError(f"{learner.name} cannot go on from the state of an earlier call; the continual test "
                             f"needs a learner with outputs(theta, x, state), e.g. lstm97.lstm.LSTM")
         B, steps = theta.shape[0], check_int("steps", steps, 1)
