@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -167,6 +168,13 @@ def _listed_rows(key: str, a: np.ndarray) -> list:
 def find(name: str, scale_name: str, folder: str | Path = FOLDER) -> list[dict]:
     """Every record of row `name` at a scale (one per seed)."""
     return [load(p) for p in sorted(Path(folder, scale_name).glob(f"{name}-seed*.json"))]
+
+
+def seeds(name: str, scale_name: str = "paper", folder: str | Path = FOLDER) -> list[int]:
+    """The seeds with a record of row `name` at a scale, in order (a trial depends only on the seed
+    and its number, so a new seed adds trials to a row without running it again)."""
+    found = (re.fullmatch(rf"{re.escape(name)}-seed(\d+)\.json", p.name) for p in Path(folder, scale_name).glob("*.json"))
+    return sorted(int(m[1]) for m in found if m)
 
 
 def recorded(name: str, scale_name: str = "paper", seed: int = 0, folder: str | Path = FOLDER) -> dict:

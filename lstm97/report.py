@@ -131,10 +131,18 @@ def status_table(protocols, scale_name: str = "paper", folder=records.FOLDER) ->
                     f"(checkpoint; --resume){mark}")
         else:
             ours = "pending"
+        ours += "".join(_other_seed(p, scale_name, folder, k) for k in records.seeds(p.name, scale_name, folder) if k)
         left = "—" if r["status"] == "finished" else _left_range(time_left(p, r, speeds))
         paper = p.paper.get("success_after")
         lines.append(f"| {p.name} | {p.title} | {p.trials} | {f'{paper:,}' if paper else '—'} | {ours} | {left} |")
     return "\n".join(lines)
+
+
+def _other_seed(protocol, scale_name: str, folder, seed: int) -> str:
+    """A further seed's record of a row, as the status table's "ours" cell adds it."""
+    r = records.recorded(protocol.name, scale_name, seed, folder)
+    s = sequences_to_success(protocol, r["solved_after"])
+    return f"; seed {seed}: {len(s)}/{r['trials']} solved" + (f", median {np.median(s):,.0f}" if s else "")
 
 
 FROZEN_NOTE = ("† begun before a solved trial stopped training (the run trained every trial to its end): the "

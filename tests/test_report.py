@@ -192,3 +192,17 @@ def test_table_sets_ours_beside_the_papers_row_by_row(folder):
     assert lines[2].startswith("| 4-1 | 100 | 74,000 | 250 (median 250, 250–250) | 1/2 | ")
     assert lines[3].startswith("| 4-2 | 500 | 209,000 | none yet | in progress: 0/2 after 100 sequences | est. ")
     assert lines[4].startswith("| 4-3 | 1000 | 853,000 | pending | pending | est. ")
+
+
+def test_a_further_seed_shows_in_the_status_without_typing(tmp_path):
+    """A row run again with another seed is found and shown beside seed 0: recording it is enough."""
+    root = make_folder(tmp_path)
+    seed0 = records.path("4-1", folder=root)
+    for suffix in (".json", ".curves.npz"):
+        data = seed0.with_suffix(suffix) if suffix == ".json" else records.curves_file(seed0)
+        target = records.path("4-1", 3, folder=root)
+        target = target if suffix == ".json" else records.curves_file(target)
+        target.write_bytes(data.read_bytes())
+    assert records.seeds("4-1", folder=root) == [0, 3] and records.seeds("4-2", folder=root) == []
+    table = report.status_table([experiments.get("4-1")], folder=root)
+    assert "1/2 solved, median 250 (fast" in table and "; seed 3: 1/2 solved, median 250 |" in table
