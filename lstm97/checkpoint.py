@@ -27,18 +27,24 @@ class Unreadable(ValueError):
         self.path = path
 
 
-def save(path, state: dict, theta, arrays: dict) -> None:
-    """Write a checkpoint atomically: `state` is plain data (JSON), `theta` the weights (either
-    backend), `arrays` named NumPy arrays."""
+def atomic(path, write_to) -> None:
+    """Write a file atomically: `write_to(f)` fills a temporary file beside it, which then takes
+    its place, so that a crash mid-write leaves the previous file whole (checkpoints, records)."""
     tmp = f"{path}.tmp"
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(tmp, "wb") as f:
-        np.savez_compressed(f, theta=backend.to_host(theta),
-                            state=np.frombuffer(json.dumps(state).encode(), dtype=np.uint8),
-                            **{f"array_{k}": v for k, v in arrays.items()})
+        write_to(f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def save(path, state: dict, theta, arrays: dict) -> None:
+    """Write a checkpoint atomically: `state` is plain data (JSON), `theta` the weights (either
+    backend), `arrays` named NumPy arrays."""
+    atomic(path, lambda f: np.savez_compressed(
+        f, theta=backend.to_host(theta), state=np.frombuffer(json.dumps(state).encode(), dtype=np.uint8),
+        **{f"array_{k}": v for k, v in arrays.items()}))
 
 
 def load(path) -> tuple[dict, np.ndarray, dict]:

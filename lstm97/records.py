@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 import subprocess
 import zipfile
@@ -103,7 +102,7 @@ def save_run(path: str | Path, protocol, run, engine: str, extra=None, command: 
     write(path, data)
     solved = ~np.isnan(run.solved_weights).any(axis=1)
     kept = np.where(solved[:, None], run.solved_weights, run.weights)
-    _replace(weights_file(path), lambda f: np.savez_compressed(f, theta=kept, seen=run.sequences[-1]))
+    checkpoint.atomic(weights_file(path), lambda f: np.savez_compressed(f, theta=kept, seen=run.sequences[-1]))
     return data
 
 
@@ -111,7 +110,6 @@ def write(path: str | Path, data: dict) -> None:
     """Write a record: its curves to the .curves.npz, the rest as JSON naming that file; each
     file atomically, the curves first, so that the JSON never names curves that are not there."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     run, arrays = {}, {}
     for key, value in data["run"].items():
         if key in CURVES:
@@ -119,8 +117,8 @@ def write(path: str | Path, data: dict) -> None:
             arrays[key] = _array(key, value)
         else:
             run[key] = value
-    _replace(curves_file(path), lambda f: _savez(f, arrays))
-    _replace(path, lambda f: f.write((json.dumps(data | {"run": run}, indent=1) + "\n").encode()))
+    checkpoint.atomic(curves_file(path), lambda f: _savez(f, arrays))
+    checkpoint.atomic(path, lambda f: f.write((json.dumps(data | {"run": run}, indent=1) + "\n").encode()))
 
 
 def _array(key: str, values: list) -> np.ndarray:
@@ -139,13 +137,6 @@ def _savez(f, arrays: dict) -> None:
         for key, a in arrays.items():
             with z.open(f"{key}.npy", "w", force_zip64=True) as entry:
                 np.lib.format.write_array(entry, a, allow_pickle=False)
-
-
-def _replace(path: Path, write_to) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        write_to(f)
-    os.replace(tmp, path)
 
 
 def load(path: str | Path) -> dict:
