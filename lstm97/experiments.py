@@ -149,20 +149,22 @@ class Protocol:
     def make_task(self):
         return tasks.make(self.task, **self.task_params)
 
-    def scaled(self, scale_name: str) -> "Protocol":
+    def scaled(self, scale_name: str, trials: int | None = None, max_sequences: int | None = None) -> "Protocol":
         """The protocol at a scale: the paper's own at "paper"; fewer trials and a smaller
-        budget at "book" and "ci" (the experiment chapters choose their own reduced tasks)."""
+        budget at "book" and "ci" (the experiment chapters choose their own reduced tasks), or
+        the `trials` and `max_sequences` given."""
         if scale_name == "paper":
-            return self
-        trials, budget = {"ci": (2, 2_000), "book": (5, 50_000)}[scale_name]
-        budget = min(self.max_sequences, budget)
+            return dataclasses.replace(self, trials=trials or self.trials,
+                                       max_sequences=max_sequences or self.max_sequences)
+        few, small = {"ci": (2, 2_000), "book": (5, 50_000)}[scale_name]
+        trials, budget = trials or min(self.trials, few), max_sequences or min(self.max_sequences, small)
         stop = self.stop
         if isinstance(stop, Recent) and stop.window > budget // 2:
             # a window of recent sequences must fit in the budget, twice: shrink it, and the
             # number of wrong ones it allows (Exp. 5) with it
             window = budget // 2
             stop = Recent(stop.beta, window=window, max_wrong=stop.max_wrong * window // stop.window)
-        return dataclasses.replace(self, trials=min(self.trials, trials), max_sequences=budget, stop=stop)
+        return dataclasses.replace(self, trials=trials, max_sequences=budget, stop=stop)
 
 
 def _protocols() -> dict[str, Protocol]:

@@ -38,7 +38,7 @@ class Outcome:
     protocol: object
     engine: str
     run: train.Run
-    path: Path
+    path: Path | None
     record: dict | None
     checkpoint: Path | None
 
@@ -130,7 +130,8 @@ def _checked_limits(max_minutes, checkpoint_every) -> None:
 def run(protocol, *, trials: int | None = None, max_sequences: int | None = None, seed: int = 0,
         engine: str = "auto", eval_every: int | None = None, out=None, resume: bool = False,
         overwrite: bool = False, allow_dirty: bool = False, max_minutes: float | None = None,
-        checkpoint_every: float = 300.0, progress: bool = True, command: list[str] | None = None) -> Outcome:
+        checkpoint_every: float = 300.0, progress: bool = True, command: list[str] | None = None,
+        record: bool = True) -> Outcome:
     """Run a protocol (`experiments.get`, `experiments.vary`) at the current scale and record it.
 
     `trials`, `max_sequences` default to the protocol's at that scale; `out` to
@@ -141,39 +142,56 @@ def run(protocol, *, trials: int | None = None, max_sequences: int | None = None
     where the run cannot start (a record at `out` without `overwrite`, a checkpoint without
     `resume`, an unwritable folder, changed code at the paper's scale without `allow_dirty`, an
     engine the protocol cannot use, an unreadable checkpoint), and `Interrupted` on Ctrl-C.
+
+    With `record=False` (the chapters' live runs) nothing is written, neither record nor
+    checkpoint: `Outcome.record` holds the record that would have been written, `path` is None.
     """
     _checked_limits(max_minutes, checkpoint_every)
-    protocol = protocol.scaled(scale.current())
-    trials = trials or protocol.trials
-    budget = max_sequences or protocol.max_sequences
-    eval_every = eval_every or max(1, min(1000, budget // 20))
+    protocol = protocol.scaled(scale.current(), trials, max_sequences)
+    eval_every = eval_every or max(1, min(1000, protocol.max_sequences // 20))
+    learner, engine = learner_for(protocol, engine, protocol.trials)
+    if not record:
+        done = _train(protocol, learner, engine, seed, eval_every, progress, say=progress, checkpoint=None)
+        extra = _extra(protocol, learner, done, seed)
+        return Outcome(protocol, engine, done, None, records.record(protocol, done, engine, extra), None)
     path = Path(out) if out is not None else records.path(protocol.name, seed, scale.current())
     ckpt = records.checkpoint_file(path)
-    learner, engine = learner_for(protocol, engine, trials)
     _check_start(path, ckpt, resume=resume, overwrite=overwrite, allow_dirty=allow_dirty)
     if resume and not ckpt.exists():
         _say(f"{protocol.name}: no checkpoint {ckpt} to resume from: starting afresh")
     try:
-        _say(f"{protocol.name}: {protocol.title} — {learner.name}, {trials} trials, at most {budget:,} sequences, "
-             f"scale {scale.current()}, {engine} engine, {backend.describe()}")
-        done = train.train(learner, protocol.make_task(), lr=protocol.lr, trials=trials, max_sequences=budget,
-                           seed=seed, eval_every=eval_every, test_size=protocol.test_size, stop=protocol.stop,
-                           progress=progress, checkpoint=str(ckpt), checkpoint_every=checkpoint_every,
-                           resume=resume and ckpt.exists(),
-                           time_limit=None if max_minutes is None else 60 * max_minutes,
-                           freeze_solved=True)  # as in the paper, a trial's training ends at its success
+        done = _train(protocol, learner, engine, seed, eval_every, progress, checkpoint=str(ckpt),
+                      checkpoint_every=checkpoint_every, resume=resume and ckpt.exists(),
+                      time_limit=None if max_minutes is None else 60 * max_minutes)
         if not done.finished:
             return Outcome(protocol, engine, done, path, None, ckpt)
-        extra = (train.extra_test(learner, protocol.make_task(), done.solved_weights, protocol.extra_test, seed,
-                                  squared=True)
-                 if protocol.extra_test else None)
-        record = records.save_run(path, protocol, done, engine, extra, command)
+        kept = records.save_run(path, protocol, done, engine, _extra(protocol, learner, done, seed), command)
     except KeyboardInterrupt:
         raise Interrupted(_left(ckpt, checkpoint_every)) from None
     except OSError as err:  # writing a checkpoint or the record: the folder was checked, so a full disk, say
         raise Refused(f"{err}; {_left(ckpt, checkpoint_every)}") from None
     ckpt.unlink(missing_ok=True)
-    return Outcome(protocol, engine, done, path, record, None)
+    return Outcome(protocol, engine, done, path, kept, None)
+
+
+def _train(protocol, learner, engine: str, seed: int, eval_every: int, progress: bool, say: bool = True,
+           **checkpointing):
+    if say:
+        _say(f"{protocol.name}: {protocol.title} — {learner.name}, {protocol.trials} trials, at most "
+             f"{protocol.max_sequences:,} sequences, scale {scale.current()}, {engine} engine, {backend.describe()}")
+    return train.train(learner, protocol.make_task(), lr=protocol.lr, trials=protocol.trials,
+                       max_sequences=protocol.max_sequences, seed=seed, eval_every=eval_every,
+                       test_size=protocol.test_size, stop=protocol.stop, progress=progress,
+                       freeze_solved=True,  # as in the paper, a trial's training ends at its success
+                       **checkpointing)
+
+
+def _extra(protocol, learner, done: train.Run, seed: int):
+    """The extra test set's numbers for the solved trials' nets, where the protocol has one."""
+    if not protocol.extra_test:
+        return None
+    return train.extra_test(learner, protocol.make_task(), done.solved_weights, protocol.extra_test, seed,
+                            squared=True)
 
 
 def _left(ckpt: Path, checkpoint_every: float) -> str:

@@ -70,7 +70,7 @@ class Recent:
 
     def start(self, trials: int):
         self.correct = np.zeros((trials, self.window), dtype=bool)
-        self.error = np.zeros((trials, self.window))
+        self.error = None if self.beta is None else np.zeros((trials, self.window))  # only ST3(beta) reads it
         self.n = 0
         self.wrong = np.zeros(trials, dtype=int)  # wrong sequences in the window, kept up to date
 
@@ -79,7 +79,9 @@ class Recent:
         self.wrong += ~np.asarray(correct, dtype=bool)
         if self.n >= self.window:
             self.wrong -= ~self.correct[:, i]  # the oldest sequence leaves the window
-        self.correct[:, i], self.error[:, i] = correct, error
+        self.correct[:, i] = correct
+        if self.error is not None:
+            self.error[:, i] = error
         self.n += 1
         if self.n < self.window:
             return np.zeros(len(correct), dtype=bool)
@@ -92,10 +94,11 @@ class Recent:
         return None
 
     def state(self) -> dict:
-        return {"correct": self.correct, "error": self.error, "n": np.array(self.n)}
+        return {"correct": self.correct, "n": np.array(self.n)} | ({} if self.error is None else {"error": self.error})
 
     def restore(self, state: dict):
-        self.correct, self.error, self.n = state["correct"].astype(bool), state["error"], int(state["n"])
+        self.correct, self.n = state["correct"].astype(bool), int(state["n"])
+        self.error = None if self.beta is None else state["error"]
         self.wrong = np.minimum(self.n, self.window) - self.correct[:, :self.n].sum(axis=1)
 
     def __repr__(self) -> str:

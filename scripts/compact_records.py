@@ -1,15 +1,22 @@
-"""Convert the records of earlier versions (one JSON file holding the learning curves, 98 % of it)
-into the small JSON summary + .curves.npz that `lstm97.records` writes; run once, from the
-repository root: ``PYTHONPATH=. python scripts/compact_records.py [FOLDER]`` (default: results/).
+"""Convert the records and checkpoints of earlier versions to what `lstm97.records` writes; run
+once, from the repository root: ``PYTHONPATH=. python scripts/compact_records.py [FOLDER]``
+(default: results/).
 
-Every converted record is read back with `records.load` and compared with the JSON file as
+- A record of one JSON file holding the learning curves (98 % of it) becomes the small JSON
+  summary + .curves.npz; a .curves.npz whose `records.SINGLE` curves are float64 is written again
+  with them in float32.
+- A checkpoint of a run stopped by ST3 without an error bound loses the window of training
+  errors that `stopping.Recent` no longer keeps (nothing reads it).
+
+Every converted record is read back with `records.load` and compared with the record as
 committed (`git show HEAD:PATH`, or the file itself where git has not seen it): every value equal
 and of the same type, except the curves kept to single precision (`records.SINGLE`), which must
-equal the committed values rounded to float32, with None where a value was None.
-A record already converted is left as it is.
+equal the committed values rounded to float32, with None where a value was None. A converted
+checkpoint must hold every other array and the state unchanged. Files already converted are left.
 """
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -17,16 +24,47 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm97 import records
+from lstm97 import checkpoint, records
 
 
-def committed(path: Path) -> dict:
+def _committed_bytes(path: Path) -> bytes:
     try:
         rel = path.resolve().relative_to(records.ROOT)
     except ValueError:  # outside the checkout
-        return json.loads(path.read_text())
-    out = subprocess.run(["git", "show", f"HEAD:{rel}"], cwd=records.ROOT, capture_output=True, text=True)
-    return json.loads(out.stdout if out.returncode == 0 else path.read_text())
+        return path.read_bytes()
+    out = subprocess.run(["git", "show", f"HEAD:{rel}"], cwd=records.ROOT, capture_output=True)
+    return out.stdout if out.returncode == 0 else path.read_bytes()
+
+
+def committed(path: Path) -> dict:
+    """The record as committed, curves included."""
+    data = json.loads(_committed_bytes(path))
+    if "curves" in data["run"]:
+        with np.load(io.BytesIO(_committed_bytes(path.with_name(data["run"]["curves"])))) as f:
+            curves = {k: records._listed_rows(k, f[k]) for k in f.files}
+        data["run"] = {k: w for key, v in data["run"].items()
+                       for k, w in (curves.items() if key == "curves" else [(key, v)])}
+    return data
+
+
+def single_already(path: Path) -> bool:
+    run = json.loads(path.read_text())["run"]
+    if "curves" not in run:
+        return False
+    with np.load(path.with_name(run["curves"])) as f:
+        return all(f[k].dtype == np.float32 for k in records.SINGLE if k in f.files)
+
+
+def compact_checkpoint(path: Path) -> bool:
+    """Drop the training-error window of an ST3 run without an error bound; True if dropped."""
+    state, theta, arrays = checkpoint.load(path)
+    if "error" not in arrays or not state["run"]["stop"].startswith("ST3") or state["run"]["stop"].startswith("ST3("):
+        return False
+    checkpoint.save(path, state, theta, {k: v for k, v in arrays.items() if k != "error"})
+    state2, theta2, arrays2 = checkpoint.load(path)
+    assert state2 == state and np.array_equal(theta2, theta) and arrays2.keys() == arrays.keys() - {"error"}
+    assert all(np.array_equal(arrays2[k], arrays[k], equal_nan=arrays[k].dtype.kind == "f") for k in arrays2), path.name
+    return True
 
 
 def same(a, b, where: str) -> None:
@@ -68,16 +106,17 @@ def main(folder: Path) -> int:
     before = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     converted = 0
     for path in files:
-        if "curves" in json.loads(path.read_text())["run"]:
+        if single_already(path):
             check(path, json.loads(json.dumps(records.load(path))))  # still readable
             continue
         old = committed(path)
         records.write(path, old)
         check(path, old)
         converted += 1
+    checkpoints = sum(compact_checkpoint(p) for p in sorted(folder.rglob("*.ckpt")))
     after = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     largest = max(files, key=lambda p: p.stat().st_size)
-    print(f"{converted} of {len(files)} records converted, every one read back as committed "
+    print(f"{converted} of {len(files)} records and {checkpoints} checkpoints converted, every record read back as committed "
           f"({', '.join(records.SINGLE)} to float32); {folder}: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB; "
           f"largest JSON {largest.relative_to(folder)} ({largest.stat().st_size / 1e3:.1f} kB)")
     return 0

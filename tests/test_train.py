@@ -83,19 +83,22 @@ def test_lockstep_gives_the_stacked_next_sequences(name):
             assert np.array_equal(np.asarray(got.info[k]), np.asarray(want.info[k])), (name, it, k)
 
 
-def test_recent_counts_the_wrong_sequences_of_its_window_across_a_restore():
+@pytest.mark.parametrize("beta", [0.6, None])
+def test_recent_counts_the_wrong_sequences_of_its_window_across_a_restore(beta):
     rng = np.random.default_rng(0)
     correct, error = rng.random((60, 3)) < 0.8, rng.random((60, 3))
-    rule = stopping.Recent(0.6, window=7, max_wrong=1)
+    rule = stopping.Recent(beta, window=7, max_wrong=1)
     rule.start(3)
     for n in range(60):
         if n == 23:                                    # a checkpoint, resumed by a new rule
-            saved, rule = rule.state(), stopping.Recent(0.6, window=7, max_wrong=1)
+            saved, rule = rule.state(), stopping.Recent(beta, window=7, max_wrong=1)
+            assert ("error" in saved) == (beta is not None), "the error window is kept only where read"
             rule.start(3)
             rule.restore(saved)
         got = rule.on_sequence(correct[n], error[n])
         window = slice(max(0, n - 6), n + 1)
-        want = ((~correct[window]).sum(axis=0) <= 1) & (error[window].mean(axis=0) < 0.6) & (n >= 6)
+        bounded = error[window].mean(axis=0) < beta if beta else True
+        want = ((~correct[window]).sum(axis=0) <= 1) & bounded & (n >= 6)
         assert got.tolist() == want.tolist(), n
 
 
