@@ -71,7 +71,7 @@ def nan_to_none(a) -> list:
 
 
 def record(protocol, run, engine: str, extra=None, command: list[str] | None = None) -> dict:
-    """A record's content; `extra` is `train.extra_test`'s (fraction wrong, mean absolute error[,
+    """A record's content; `extra` is `evaluation.extra_test`'s (fraction wrong, mean absolute error[,
     mean squared error]) per trial, where the protocol has an extra test set."""
     result = summary(run.solved_after) | {"wall_time": run.wall_time}
     if extra is not None:

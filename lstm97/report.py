@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from . import experiments, records, train
+from . import evaluation, experiments, records
 from .fast import FastLSTM
 
 # ---------------------------------------------------------------------------------------------
@@ -177,11 +177,11 @@ def write_status(paths=STATUS_FILES) -> list:
 
 def extra_tested(row: dict, seed: int = 0) -> dict:
     """A row (`records.recorded`) with its extra test: as recorded for a finished run; for a run in
-    progress, measured here on the nets its checkpoint keeps as solved (`train.extra_test`)."""
+    progress, measured here on the nets its checkpoint keeps as solved (`evaluation.extra_test`)."""
     protocol = experiments.get(row["name"])
     if row["status"] != "in progress" or not protocol.extra_test or row["solved_weights"] is None:
         return row
-    measured = train.extra_test(FastLSTM(protocol.config()), protocol.make_task(), row["solved_weights"],
+    measured = evaluation.extra_test(FastLSTM(protocol.config()), protocol.make_task(), row["solved_weights"],
                                 protocol.extra_test, seed, squared="mse" in protocol.paper)
     return row | dict(zip(("fraction_wrong", "mean_difference", "mse"), map(records.nan_to_none, measured)))
 

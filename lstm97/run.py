@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import backend, checkpoint, grow, provenance, records, scale, train
+from . import backend, checkpoint, evaluation, grow, provenance, records, scale, train
 from .lstm import LSTM
 from .minibatch import Minibatch
 
@@ -190,7 +190,7 @@ def _extra(protocol, learner, done: train.Run, seed: int):
     """The extra test set's numbers for the solved trials' nets, where the protocol has one."""
     if not protocol.extra_test:
         return None
-    return train.extra_test(learner, protocol.make_task(), done.solved_weights, protocol.extra_test, seed,
+    return evaluation.extra_test(learner, protocol.make_task(), done.solved_weights, protocol.extra_test, seed,
                             squared=True)
 
 

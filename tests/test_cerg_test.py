@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lstm97 import tasks, train
+from lstm97 import evaluation, tasks
 from lstm97.experiments import LATER_ARCHITECTURES
 from lstm97.learner import Learner
 from lstm97.lstm import LSTM, LSTMConfig
@@ -162,10 +162,10 @@ def test_evaluate_runs_the_judge_and_a_learner_without_state_runs_the_whole_stre
     net, theta = cerg_nets("cerg-1997")
     rng = np.random.default_rng(5)
     tests = [TASK.test_set(rng, 1) for _ in theta]
-    got = train.evaluate(net, theta, TASK, tests)
+    got = evaluation.evaluate(net, theta, TASK, tests)
     for a, b in zip(got, TASK.judge(net, theta, tests)):
         assert np.array_equal(a, b)
-    whole = train.evaluate(Minibatch(LSTM(net.config), 1), theta, TASK, tests)
+    whole = evaluation.evaluate(Minibatch(LSTM(net.config), 1), theta, TASK, tests)
     assert np.array_equal(whole[1], got[1]), "one stream per net: wrong or not, either way"
 
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lstm97 import experiments, guessing, streams, tasks, train
+from lstm97 import evaluation, experiments, guessing, streams, tasks, train
 from lstm97.fast import FastLSTM
 
 
@@ -92,12 +92,12 @@ def test_solved_weights_are_those_that_met_the_stopping_rule():
     assert run.solved.all()
     task, learner = tasks.make("3a", T=10, N=3), FastLSTM(experiments.get("3a-1").config())
     tests = [task.sample(streams.trial_rngs(0, k)[2], 256) for k in range(3)]
-    _, wrong, err = train.evaluate(learner, run.solved_weights, task, tests)
+    _, wrong, err = evaluation.evaluate(learner, run.solved_weights, task, tests)
     assert (wrong == 0).all() and (err < 0.01).all()
     assert not np.allclose(run.solved_weights, run.weights), "the final weights moved on"
-    fraction, diff = train.extra_test(learner, task, run.solved_weights, 2560, seed=0)
+    fraction, diff = evaluation.extra_test(learner, task, run.solved_weights, 2560, seed=0)
     assert ((0 <= fraction) & (fraction < 0.02)).all() and (diff < 0.02).all()
-    assert np.isnan(train.extra_test(learner, task, np.full((1, 102), np.nan), 10, 0)[0]).all()
+    assert np.isnan(evaluation.extra_test(learner, task, np.full((1, 102), np.nan), 10, 0)[0]).all()
 
 
 def test_solved_weights_survive_a_resume(tmp_path):

@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lstm97 import backend, experiments, records, tasks, train
+from lstm97 import backend, evaluation, experiments, records, tasks, train
 from lstm97.fast import FastLSTM
 from lstm97.lstm import LSTM
 from lstm97.stopping import Recent
@@ -75,9 +75,9 @@ def test_extra_test_reports_the_mean_squared_error():
     learner = FastLSTM(p.config())
     w = backend.to_host(learner.init(np.random.default_rng(4), 2))
     w = np.vstack([w, np.full((1, w.shape[1]), np.nan)])  # a trial never solved
-    fraction, mae, mse = train.extra_test(learner, task, w, 300, seed=7, squared=True)
+    fraction, mae, mse = evaluation.extra_test(learner, task, w, 300, seed=7, squared=True)
     assert np.isnan(fraction[2]) and np.isnan(mse[2])
-    two = train.extra_test(learner, task, w, 300, seed=7)
+    two = evaluation.extra_test(learner, task, w, 300, seed=7)
     assert len(two) == 2 and np.allclose(two[0][:2], fraction[:2]) and np.allclose(two[1][:2], mae[:2])
     for k in range(2):                                     # the same set, scored by the reference net
         rng = np.random.default_rng(np.random.SeedSequence(7, spawn_key=(k, 3)))

@@ -3,7 +3,7 @@ the correctness criterion, and the protocols (net, learning rates, ST3(0.1), ext
 import numpy as np
 import pytest
 
-from lstm97 import experiments, tasks, train
+from lstm97 import evaluation, experiments, tasks, train
 from lstm97.fast import FastLSTM
 from lstm97.tasks import temporal_order as to
 
@@ -84,5 +84,5 @@ def test_solved_6a_nets_meet_the_extra_test():
     run = train.train(learner, task, lr=p.lr, trials=2, max_sequences=13_000, seed=0, eval_every=1000,
                       stop=p.stop, progress=False, freeze_solved=True)
     assert run.solved.tolist() == [True, False], run.solved_after
-    fraction, _ = train.extra_test(learner, task, run.solved_weights, 256, seed=1997)
+    fraction, _ = evaluation.extra_test(learner, task, run.solved_weights, 256, seed=1997)
     assert (fraction[run.solved] < 0.02).all() and np.isnan(fraction[~run.solved]).all()

@@ -168,7 +168,7 @@ class Task:
     n_out: int
     threshold: float
     scored: str = "end"
-    own_test: bool = False  # `judge` replaces `train.evaluate`'s test, sequence by sequence
+    own_test: bool = False  # `judge` replaces `evaluation.evaluate`'s test, sequence by sequence
 
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         raise NotImplementedError
@@ -192,7 +192,7 @@ class Task:
         raise NotImplementedError
 
     def judge(self, learner, theta, tests: list[Batch]):
-        """With `own_test`: the test of this task (as `train.evaluate` returns it) for a learner
+        """With `own_test`: the test of this task (as `evaluation.evaluate` returns it) for a learner
         that `carries_state`."""
         raise NotImplementedError(f"{self.name} has no test of its own")
 

@@ -309,13 +309,13 @@ class ContinualReber(EmbeddedReber):
         return np.where(wrong.any(axis=1), wrong.argmax(axis=1), batch.lengths)
 
     def judge(self, learner, theta, tests: list[Batch], steps: int = 1000, counts: bool = False):
-        """Each network's test on its own test streams (`train.evaluate` calls this): every stream
+        """Each network's test on its own test streams (`evaluation.evaluate` calls this): every stream
         of every network side by side, `steps` time steps per call of `learner.outputs`, each call
         going on from the state the previous one left; a stream leaves the batch after the call
         that holds its first wrong step (by `step_correct`), so one wrong at step k costs at most
         k + `steps` steps, and only a stream that is right throughout runs to its end.
 
-        Returns (B,) arrays, as `train.evaluate`: the loss (1/2 the squared error against the
+        Returns (B,) arrays, as `evaluation.evaluate`: the loss (1/2 the squared error against the
         training targets, summed over the steps run), how many of the network's streams have a
         wrong step (with one stream: 1 if any, 0 for a perfect net), and the mean absolute error
         against the legal successors (over the steps run and the output units); the steps run are
