@@ -17,9 +17,14 @@ from .tasks.base import Batch, Task
 def sequence_errors(y, batch: Batch, target=None):
     """Per sequence: mean squared and mean absolute output error over the target steps, (B,) each,
     against `target` (the training targets by default)."""
+    return output_errors(y, batch.y if target is None else target, batch.mask)
+
+
+def output_errors(y, d, mask):
+    """`sequence_errors` of outputs `y` against targets `d` at the steps of `mask`, (B, T) each."""
     xp = backend.xp()
-    d = backend.to_device(batch.y if target is None else target)
-    m = backend.to_device(batch.mask.astype(float))
+    d = backend.to_device(d)
+    m = backend.to_device(mask.astype(float))
     diff = (y - d) * m[:, :, None]
     n = m.sum(axis=1) * y.shape[2]
     return (backend.to_host((diff ** 2).sum(axis=(1, 2)) / n),

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .kernel import (FORWARD, GRADIENT, SEQUENCE_UPDATE, STEP_UPDATE, finite, run_parallel, run_serial, scratch_size,
-                     topology)
+from .kernel import (FORWARD, GRADIENT, SEQUENCE_UPDATE, STEP_UPDATE, finite, many_parallel, many_serial,
+                     run_parallel, run_serial, scratch_size, topology)
 from .learner import Learner
 from .lstm import LSTM, LSTMConfig, check_finite, check_length
 
@@ -50,6 +50,7 @@ class FastLSTM(Learner):
     """
 
     takes_symbols = True    # forward() accepts the symbols of a locally coded task (see below)
+    trains_many = True      # train_many: several sequences per network in one call
     sums_gradients = True   # `gradient` gives one sequence's gradient
     implementation = "compiled"  # the word `name` adds to the reference's
 
@@ -74,14 +75,15 @@ class FastLSTM(Learner):
 
     # ------------------------------------------------------------------ calling the kernel
 
-    def _arrays(self, theta, inputs, batch, convert):
+    def _arrays(self, theta, inputs, batch, convert, per_network: int = 1):
         """The kernel's arrays (theta, xs, sym, onehot, d, m), each made by `convert(name, a, dtype)`,
-        with their shapes checked; a sequence without steps is refused as `LSTM` refuses it."""
+        with their shapes checked (`per_network` sequences per network); a sequence without steps
+        is refused as `LSTM` refuses it."""
         c = self.config
         theta = convert("theta", theta, np.float64)
         if theta.ndim != 2 or theta.shape[1] != self.n_params:
             raise ValueError(f"theta must have shape (B, {self.n_params}), got {tuple(theta.shape)}")
-        B = theta.shape[0]
+        B = theta.shape[0] * per_network
         onehot = getattr(inputs, "ndim", None) == 2 and np.issubdtype(inputs.dtype, np.integer)
         if onehot:
             sym, xs = convert("the symbols", inputs, np.int64), _NO_X
@@ -154,3 +156,23 @@ class FastLSTM(Learner):
         mode = STEP_UPDATE if self.update == "step" else SEQUENCE_UPDATE
         loss, theta, y = self._run(theta, self._inputs(batch), batch, mode, lr)
         return theta, loss, y
+
+    def train_many(self, theta, batch, k: int, lr):
+        """`k` training sequences per network in one call, each from the weights the previous one
+        left (exactly `k` calls of `train_step`): `batch` holds network b's sequences in rows
+        b*k … b*k+k-1. Returns (theta, loss (B, k), outputs (B*k, T, n_out))."""
+        mode = STEP_UPDATE if self.update == "step" else SEQUENCE_UPDATE
+        theta, xs, sym, onehot, d, m = self._arrays(theta, self._inputs(batch), batch, _host, per_network=k)
+        B = theta.shape[0]
+        T = (sym if onehot else xs).shape[1]
+        # each sequence runs its own steps, up to its last input or target, not the longest's
+        steps = np.maximum(np.asarray(batch.lengths), T - np.argmax(m[:, ::-1] != 0, axis=1) * m.any(axis=1))
+        lengths = np.minimum(steps, T).astype(np.int64)
+        ys, loss = np.zeros((B * k, T, self.config.n_out)), np.zeros(B * k)  # zero past each sequence's end
+        out, spare = np.empty_like(theta), np.empty_like(theta)
+        work, iwork = np.empty((B, self._scratch[0])), np.empty((B, self._scratch[1]), dtype=np.int64)
+        kernel = many_parallel if (self.parallel and B > 1) else many_serial
+        if not kernel(k, theta, xs, sym, onehot, d, m, lengths, self._dims, mode, self._rates(lr, B), ys, loss, out,
+                      spare, work, iwork):
+            check_finite({"theta": theta, "the inputs": xs}, finite)
+        return backend.to_device(out), backend.to_device(loss.reshape(B, k)), backend.to_device(ys)

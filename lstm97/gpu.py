@@ -150,6 +150,7 @@ class GPULSTM(FastLSTM):
     """
 
     implementation = "GPU kernel"
+    trains_many = False  # one sequence per launch: the CPU kernel's train_many is not this engine's
 
     def __init__(self, config, update: str = "sequence"):
         super().__init__(config, update)

@@ -25,7 +25,9 @@ coded tasks (`batch.symbols`) one column, however many input units there are (ex
 The per-network function `run_one` is plain Python built by `make(jit)`: compiled here by `njit`
 and driven by a `prange` loop over networks (`run_parallel`) or a plain one (`run_serial`), and
 by `lstm97.gpu` as a CUDA device function, one thread per network; so both kernels run the same
-lines. Its scratch (state, traces, summed changes) is passed in, one row of `work` and `iwork`
+lines. `many_parallel`/`many_serial` run k sequences per network in one call (`FastLSTM.train_many`),
+each from the weights the previous one left and over its own steps only: the training loop then
+leaves compiled code once per chunk of sequences, not once per sequence. Its scratch (state, traces, summed changes) is passed in, one row of `work` and `iwork`
 per network (`scratch_size`), since a device function cannot allocate. The topology comes as a
 vector of integers, `dims` (indexed by N_IN … OFF_K), built by `fast.FastLSTM`.
 
@@ -334,4 +336,39 @@ def run_serial(theta, xs, sym, onehot, d, m, dims, mode, lrs, ys, loss, out, wor
         return False
     for b in range(theta.shape[0]):
         run_one(b, theta, xs, sym, onehot, d, m, dims, mode, lrs, ys, loss, out, work, iwork)
+    return True
+
+
+@njit(cache=True, fastmath=False, inline="always")
+def _run_many(b, K, theta, xs, sym, onehot, d, m, lengths, dims, mode, lrs, ys, loss, out, spare, work, iwork):
+    """Network b over its K sequences in turn, rows b*K … b*K+K-1, each starting from the weights
+    the previous one left and running only its own `lengths[r]` steps (the outputs past it stay
+    as they were): K calls of `run_one` without leaving compiled code."""
+    out[b, :] = theta[b, :]
+    for s in range(K):
+        r = b * K + s
+        run_one(np.int64(0), out[b:b + 1], xs if onehot else xs[r:r + 1], sym[r:r + 1] if onehot else sym, onehot,
+                d[r:r + 1], m[r:r + 1], dims, mode, lrs[b:b + 1], ys[r:r + 1, :lengths[r]], loss[r:r + 1],
+                spare[b:b + 1], work[b:b + 1], iwork[b:b + 1])
+        out[b, :] = spare[b, :]
+
+
+@njit(cache=True, fastmath=False, parallel=True)
+def many_parallel(K, theta, xs, sym, onehot, d, m, lengths, dims, mode, lrs, ys, loss, out, spare, work, iwork):
+    """`run_parallel` over K sequences per network (`_run_many`), the networks spread over threads."""
+    if not (finite(theta) and finite(xs)):
+        return False
+    for b in prange(theta.shape[0]):
+        _run_many(np.int64(b), K, theta, xs, sym, onehot, d, m, lengths, dims, mode, lrs, ys, loss, out, spare, work,
+                  iwork)
+    return True
+
+
+@njit(cache=True, fastmath=False)
+def many_serial(K, theta, xs, sym, onehot, d, m, lengths, dims, mode, lrs, ys, loss, out, spare, work, iwork):
+    """`many_parallel` on one thread."""
+    if not (finite(theta) and finite(xs)):
+        return False
+    for b in range(theta.shape[0]):
+        _run_many(b, K, theta, xs, sym, onehot, d, m, lengths, dims, mode, lrs, ys, loss, out, spare, work, iwork)
     return True

@@ -18,6 +18,7 @@ class Learner:
     takes_symbols: bool = False    # forward(theta, x) also accepts (B, T) symbol indices (locally coded input)
     carries_state: bool = False    # outputs(theta, x, state) runs a stream in pieces (the CERG's own test)
     sums_gradients: bool = False   # gradient(theta, batch) gives a sequence's summed gradient (a Minibatch)
+    trains_many: bool = False      # train_many(theta, batch, k, lr): k sequences per network in one call
 
     def init(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Initial weights of `n` networks, (n, n_params), drawn from `rng` on the host."""

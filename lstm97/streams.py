@@ -66,8 +66,23 @@ class Lockstep:
 
     def next(self, active) -> Batch:
         rows = [self.streams[k].advance() for k in active]
+        self._restack(active)
+        return self.chunk.take(self.starts + np.array(rows))
+
+    def _restack(self, active) -> None:
+        """Stack the active streams' chunks again where one of them changed."""
         buffers = tuple(self.streams[k].buffer for k in active)
         if len(buffers) != len(self.buffers) or any(a is not b for a, b in zip(buffers, self.buffers)):
             self.buffers, self.chunk = buffers, stack(list(buffers))
             self.starts = np.cumsum([0] + [len(b) for b in buffers[:-1]])
-        return self.chunk.take(self.starts + np.array(rows))
+
+    def ready(self, active) -> int:
+        """How many sequences every active stream gives before one of them must draw again."""
+        return min(CHUNK - i if i < CHUNK else CHUNK for i in (self.streams[k].i for k in active))
+
+    def next_many(self, active, k: int) -> Batch:
+        """The next `k` (at most `ready`) sequences of each active stream, stacked network by
+        network: rows j*k … j*k+k-1 are those of the j-th active trial."""
+        rows = np.array([[self.streams[j].advance() for _ in range(k)] for j in active])
+        self._restack(active)
+        return self.chunk.take((self.starts[:, None] + rows).ravel())

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from . import backend, provenance, scale
 from . import checkpoint as ckpt
-from .evaluation import evaluate, sequence_errors
+from .evaluation import evaluate, output_errors
 from .learner import Learner
 from .stopping import TestSet
 from .streams import Lockstep, Stream, initial_weights, trial_rngs
@@ -156,12 +156,14 @@ class Training:
         out[self.active] = values
         return out
 
-    def mark(self, solved) -> None:
-        """Record the trials that `solved` (a (trials,) flag array, or None) says are solved now."""
+    def mark(self, solved, weights=None) -> None:
+        """Record the trials that `solved` (a (trials,) flag array, or None) says are solved now;
+        `weights(j)` gives the j-th active trial's weights of now (default: `work`'s row j)."""
         for k in np.flatnonzero(solved if solved is not None else []):
             if self.run.solved_after[k] is None:
+                j = int(np.searchsorted(self.active, k))
                 self.run.solved_after[k] = self.seen
-                self.run.solved_weights[k] = backend.to_host(self.work[np.searchsorted(self.active, k)])
+                self.run.solved_weights[k] = backend.to_host(self.work[j] if weights is None else weights(j))
 
     def freeze(self) -> None:
         """Drop the trials solved so far from the batch (and from the learner's own memory)."""
@@ -171,27 +173,78 @@ class Training:
             self.learner.select(keep)
         self.lr_active = self.lr if np.ndim(self.lr) == 0 else self.lr[self.active]
 
+    def steps(self, n: int) -> list:
+        """Train every active trial on its next `n` sequences: their squared errors, one (active,)
+        array per sequence. A learner that trains many sequences per call (`trains_many`: the
+        compiled kernel) gets them as many at a time as the streams' chunks hold, in one call."""
+        if not self.learner.trains_many:
+            return [self.step() for _ in range(n)]
+        errors = []
+        while len(errors) < n:
+            errors += self.step_many(min(n - len(errors), self.lockstep.ready(self.active), self._most()))
+        return errors
+
+    def _most(self) -> int:
+        """Sequences per network in one call that keep its outputs under 32 MB."""
+        chunk = self.lockstep.chunk
+        per_row = 1 if chunk is None else chunk.y.shape[1] * chunk.y.shape[2]
+        return max(1, (1 << 22) // (per_row * len(self.active)))
+
     def step(self) -> np.ndarray:
         """Train every active trial on its next sequence: their squared errors, (active,)."""
-        batch, active = self.lockstep.next(self.active), self.active
-        if batch.values is not None and not np.isfinite(batch.values).all():
-            bad = active[np.flatnonzero(~np.isfinite(batch.values).all(axis=(1, 2)))]
-            raise ValueError(f"training sequence {self.seen + 1} of trial(s) {bad.tolist()} has NaN or "
-                             f"infinite inputs; check the task generator")
+        batch = self.lockstep.next(self.active)
+        self._check_inputs(batch, 1)
         self.work, loss, y = self.learner.train_step(self.work, batch, self.lr_active)
-        self.seen += 1
-        self.run.trained += len(active)
+        return self._trained(batch, loss[:, None], y, 1)[0]
+
+    def step_many(self, k: int) -> list:
+        """`step` `k` times in one call of the learner (`trains_many`)."""
+        batch, start = self.lockstep.next_many(self.active, k), self.work
+        self._check_inputs(batch, k)
+        self.work, loss, y = self.learner.train_many(start, batch, k, self.lr_active)
+
+        def weights(j, s):  # trial j's weights after its sequence s of this call: trained again
+            if s == k - 1:
+                return self.work[j]
+            rates = self.lr_active if np.ndim(self.lr_active) == 0 else self.lr_active[j:j + 1]
+            return self.learner.train_many(start[j:j + 1], batch.take(j * k + np.arange(s + 1)), s + 1, rates)[0][0]
+
+        return self._trained(batch, loss, y, k, weights)
+
+    def _check_inputs(self, batch, k: int) -> None:
+        if batch.values is not None and not np.isfinite(batch.values).all():
+            row = np.flatnonzero(~np.isfinite(batch.values).all(axis=(1, 2)))[0]
+            raise ValueError(f"training sequence {self.seen + 1 + row % k} of trial {self.active[row // k]} has "
+                             f"NaN or infinite inputs; check the task generator")
+
+    def _trained(self, batch, loss, y, k: int, weights=None) -> list:
+        """The bookkeeping of `k` sequences just trained (`loss` (active, k), outputs row j*k+s
+        for trial j's sequence s): divergence, training errors, ST3."""
+        active = self.active
+        self.run.trained += k * len(active)
         # one flag per network comes to the host, not the loss and the weights
         xp = backend.xp()
-        finite = backend.to_host(xp.isfinite(loss) & xp.isfinite(self.work).all(axis=1))
-        if not finite.all():
-            raise FloatingPointError(f"training diverged: trial(s) {active[~finite].tolist()} "
-                                     f"reached non-finite weights or error at sequence {self.seen} "
+        finite = backend.to_host(xp.isfinite(loss))
+        if not (finite.all() and bool(backend.to_host(xp.isfinite(self.work).all()))):
+            bad = ~finite.all(axis=1) | ~backend.to_host(xp.isfinite(self.work).all(axis=1))
+            at = self.seen + (int(np.flatnonzero(~finite.all(axis=0))[0]) + 1 if not finite.all() else k)
+            raise FloatingPointError(f"training diverged: trial(s) {active[bad].tolist()} "
+                                     f"reached non-finite weights or error at sequence {at} "
                                      f"(learning rate {self.run.lr}); try a smaller one")
-        sq_err, _ = sequence_errors(y, batch)
-        if self.stop.watches_training:  # ST3 judges every training sequence, ST1/ST2 only the tests
-            self.mark(self.stop.on_sequence(self.widen(self.task.correct(y, batch), True), self.widen(sq_err, 0.0)))
-        return sq_err
+        # each sequence's error over the steps of the longest sequence trained beside it, as one at
+        # a time: the sums, and so the recorded numbers, do not depend on k
+        lengths, sq_err = batch.lengths.reshape(len(active), k), np.empty((len(active), k))
+        for s in range(k):
+            rows, T = np.arange(len(active)) * k + s, int(lengths[:, s].max())
+            sq_err[:, s] = output_errors(y[rows, :T], batch.y[rows, :T], batch.mask[rows, :T])[0]
+        # ST3 judges every training sequence, ST1/ST2 only the tests
+        correct = self.task.correct(y, batch).reshape(len(active), k) if self.stop.watches_training else None
+        for s in range(k):
+            self.seen += 1
+            if correct is not None:
+                solved = self.stop.on_sequence(self.widen(correct[:, s], True), self.widen(sq_err[:, s], 0.0))
+                self.mark(solved, None if weights is None else lambda j, s=s: weights(j, s))
+        return [sq_err[:, s] for s in range(k)]
 
     def evaluate(self, errors: list) -> None:
         """Test the active trials and record an evaluation; `errors` are their training errors since
@@ -280,7 +333,7 @@ def train(learner: Learner, task: Task, *, lr: float, trials: int, max_sequences
                disable=not progress, unit="seq", leave=False, mininterval=1.0)
     last_saved = time.perf_counter()
     while training.going(stop_when_solved):
-        training.evaluate([training.step() for _ in range(min(eval_every, max_sequences - training.seen))])
+        training.evaluate(training.steps(min(eval_every, max_sequences - training.seen)))
         if on_evaluation is not None:
             on_evaluation(training.seen, training.theta)
         if freeze_solved:

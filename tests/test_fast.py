@@ -176,3 +176,44 @@ def test_later_variants_are_refused_with_the_fix():
     for later in (dict(forget_gate=True), dict(peepholes=True), dict(recurrent="cells"), dict(g="tanh")):
         with pytest.raises(ValueError, match=r"only the 1997 cell, not .*use lstm97\.lstm\.LSTM"):
             FastLSTM(LSTMConfig(3, 2, **later))
+
+
+@pytest.mark.parametrize("onehot", [False, True], ids=["dense", "one-hot"])
+@pytest.mark.parametrize("update", ["sequence", "step"])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_train_many_is_train_step_k_times(update, onehot, parallel):
+    """k sequences per network in one call: bit for bit the k calls of `train_step` it replaces,
+    each network on its own rows b*k … b*k+k-1, sequences of different lengths."""
+    config, B, k = NETS["F, 2 blocks of 2, all biased"], 3, 4
+    rng = np.random.default_rng(5)
+    fast = FastLSTM(config, update=update, parallel=parallel)
+    theta = fast.init(rng, B)
+    many = padded_batch(rng, config.n_in, config.n_out, onehot, lengths=rng.integers(2, 12, B * k))
+    t, losses = theta, []
+    for s in range(k):
+        t, loss, y = fast.train_step(t, many.take(np.arange(B) * k + s), lr=0.7)
+        losses.append(loss)
+    t2, l2, y2 = fast.train_many(theta, many, k, lr=0.7)
+    assert np.array_equal(t, t2) and np.array_equal(np.array(losses).T, l2) and not np.array_equal(t2, theta)
+    assert y2.shape == (B * k, many.y.shape[1], config.n_out)
+    with pytest.raises(ValueError, match="must have shape"):
+        fast.train_many(theta, many.take(np.arange(B * k - 1)), k, lr=0.7)
+
+
+def test_training_many_sequences_per_call_gives_the_same_run():
+    """`train` hands the compiled kernel a chunk of sequences per call (`trains_many`): the run
+    is the one trained a sequence at a time, to the bit, with ST3 solving trials inside a chunk
+    (their solved weights: trained again up to that sequence)."""
+    config = dataclasses.replace(ARCHITECTURES["2a"], n_in=6, n_out=6)
+    runs = []
+    for many in (False, True):
+        net = FastLSTM(config, update="step", parallel=False)
+        net.trains_many = many
+        runs.append(train.train(net, tasks.make("2a", p=5), lr=4.0, trials=3, max_sequences=600, seed=1, eval_every=100,
+                                test_size=20, stop=stopping.Recent(None, window=30), progress=False,
+                                freeze_solved=True))
+    a, b = runs
+    assert any(s is not None and s % 64 for s in a.solved_after), "a trial must be solved inside a chunk"
+    assert a.solved_after == b.solved_after and a.test_loss == b.test_loss and a.train_error == b.train_error
+    assert np.array_equal(a.weights, b.weights)
+    assert np.array_equal(a.solved_weights, b.solved_weights, equal_nan=True)
