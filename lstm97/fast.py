@@ -34,6 +34,14 @@ def _host(name: str, a, dtype) -> np.ndarray:
     return a if a.flags.writeable else a.copy()  # a read-only array would compile another signature
 
 
+def _own_steps(batch, m) -> np.ndarray:
+    """The steps each sequence of `batch` runs (mask `m`): to its last input or its last target,
+    whichever comes later, not to the end of the longest beside it."""
+    T = m.shape[1]
+    last_target = np.where(m.any(axis=1), T - np.argmax(m[:, ::-1] != 0, axis=1), 0)
+    return np.maximum(np.asarray(batch.lengths), last_target).astype(np.int64)
+
+
 class FastLSTM(Learner):
     """The 1997 LSTM with the truncated gradient, compiled: a drop-in for `LSTM` as a learner.
 
@@ -114,14 +122,24 @@ class FastLSTM(Learner):
     def _rates(lr, B: int) -> np.ndarray:
         return np.full(B, backend.to_host(lr), dtype=np.float64)  # a rate per network (np.full: fast)
 
-    def _run(self, theta, inputs, batch, mode: int, lr):
-        theta, xs, sym, onehot, d, m = self._arrays(theta, inputs, batch, _host)
+    def _run(self, theta, inputs, batch, mode: int, lr, k: int = 1):
+        """The kernel over one sequence per network, or with k > 1 over k sequences per network
+        in turn (`train_many`; network b's in rows b*k … b*k+k-1): (loss, out, outputs)."""
+        theta, xs, sym, onehot, d, m = self._arrays(theta, inputs, batch, _host, per_network=k)
         B, T = theta.shape[0], (sym if onehot else xs).shape[1]
-        ys, loss = np.empty((B, T, self.config.n_out)), np.zeros(B)
+        ys = (np.empty if k == 1 else np.zeros)((B * k, T, self.config.n_out))  # k > 1: zero past each end
+        loss = np.zeros(B * k)
         out = np.empty_like(theta) if mode != FORWARD else theta  # untouched in forward mode
         work, iwork = np.empty((B, self._scratch[0])), np.empty((B, self._scratch[1]), dtype=np.int64)
-        kernel = run_parallel if (self.parallel and B > 1) else run_serial
-        if not kernel(theta, xs, sym, onehot, d, m, self._dims, mode, self._rates(lr, B), ys, loss, out, work, iwork):
+        parallel, rates = self.parallel and B > 1, self._rates(lr, B)
+        if k == 1:
+            done = (run_parallel if parallel else run_serial)(theta, xs, sym, onehot, d, m, self._dims, mode, rates,
+                                                              ys, loss, out, work, iwork)
+        else:
+            done = (many_parallel if parallel else many_serial)(k, theta, xs, sym, onehot, d, m, _own_steps(batch, m),
+                                                                self._dims, mode, rates, ys, loss, out,
+                                                                np.empty_like(theta), work, iwork)
+        if not done:
             check_finite({"theta": theta, "the inputs": xs}, finite)  # the kernel found one: say which
         return backend.to_device(loss), backend.to_device(out), backend.to_device(ys)
 
@@ -160,19 +178,7 @@ class FastLSTM(Learner):
     def train_many(self, theta, batch, k: int, lr):
         """`k` training sequences per network in one call, each from the weights the previous one
         left (exactly `k` calls of `train_step`): `batch` holds network b's sequences in rows
-        b*k … b*k+k-1. Returns (theta, loss (B, k), outputs (B*k, T, n_out))."""
+        b*k … b*k+k-1. Returns (theta, loss (B, k), outputs (B*k, T, n_out), zero past each end)."""
         mode = STEP_UPDATE if self.update == "step" else SEQUENCE_UPDATE
-        theta, xs, sym, onehot, d, m = self._arrays(theta, self._inputs(batch), batch, _host, per_network=k)
-        B = theta.shape[0]
-        T = (sym if onehot else xs).shape[1]
-        # each sequence runs its own steps, up to its last input or target, not the longest's
-        steps = np.maximum(np.asarray(batch.lengths), T - np.argmax(m[:, ::-1] != 0, axis=1) * m.any(axis=1))
-        lengths = np.minimum(steps, T).astype(np.int64)
-        ys, loss = np.zeros((B * k, T, self.config.n_out)), np.zeros(B * k)  # zero past each sequence's end
-        out, spare = np.empty_like(theta), np.empty_like(theta)
-        work, iwork = np.empty((B, self._scratch[0])), np.empty((B, self._scratch[1]), dtype=np.int64)
-        kernel = many_parallel if (self.parallel and B > 1) else many_serial
-        if not kernel(k, theta, xs, sym, onehot, d, m, lengths, self._dims, mode, self._rates(lr, B), ys, loss, out,
-                      spare, work, iwork):
-            check_finite({"theta": theta, "the inputs": xs}, finite)
-        return backend.to_device(out), backend.to_device(loss.reshape(B, k)), backend.to_device(ys)
+        loss, theta, y = self._run(theta, self._inputs(batch), batch, mode, lr, k)
+        return theta, loss.reshape(theta.shape[0], k), y

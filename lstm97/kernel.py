@@ -25,11 +25,12 @@ coded tasks (`batch.symbols`) one column, however many input units there are (ex
 The per-network function `run_one` is plain Python built by `make(jit)`: compiled here by `njit`
 and driven by a `prange` loop over networks (`run_parallel`) or a plain one (`run_serial`), and
 by `lstm97.gpu` as a CUDA device function, one thread per network; so both kernels run the same
-lines. `many_parallel`/`many_serial` run k sequences per network in one call (`FastLSTM.train_many`),
-each from the weights the previous one left and over its own steps only: the training loop then
-leaves compiled code once per chunk of sequences, not once per sequence. Its scratch (state, traces, summed changes) is passed in, one row of `work` and `iwork`
+lines. Its scratch (state, traces, summed changes) is passed in, one row of `work` and `iwork`
 per network (`scratch_size`), since a device function cannot allocate. The topology comes as a
 vector of integers, `dims` (indexed by N_IN … OFF_K), built by `fast.FastLSTM`.
+`many_parallel`/`many_serial` run k sequences per network in one call (`FastLSTM.train_many`),
+each from the weights the previous one left and over its own steps only: the training loop then
+leaves compiled code once per chunk of sequences, not once per sequence.
 
 Differences from the reference are rounding only: sums run in a different order than NumPy's
 einsum, and `exp` is libm's rather than NumPy's own, which may differ in the last bit (the tests

@@ -182,7 +182,7 @@ def extra_tested(row: dict, seed: int = 0) -> dict:
     if row["status"] != "in progress" or not protocol.extra_test or row["solved_weights"] is None:
         return row
     measured = evaluation.extra_test(FastLSTM(protocol.config()), protocol.make_task(), row["solved_weights"],
-                                protocol.extra_test, seed, squared="mse" in protocol.paper)
+                                     protocol.extra_test, seed, squared="mse" in protocol.paper)
     return row | dict(zip(("fraction_wrong", "mean_difference", "mse"), map(records.nan_to_none, measured)))
 
 

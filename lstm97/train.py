@@ -224,11 +224,11 @@ class Training:
         self.run.trained += k * len(active)
         # one flag per network comes to the host, not the loss and the weights
         xp = backend.xp()
-        finite = backend.to_host(xp.isfinite(loss))
-        if not (finite.all() and bool(backend.to_host(xp.isfinite(self.work).all()))):
-            bad = ~finite.all(axis=1) | ~backend.to_host(xp.isfinite(self.work).all(axis=1))
-            at = self.seen + (int(np.flatnonzero(~finite.all(axis=0))[0]) + 1 if not finite.all() else k)
-            raise FloatingPointError(f"training diverged: trial(s) {active[bad].tolist()} "
+        finite = backend.to_host(xp.isfinite(loss).all(axis=1) & xp.isfinite(self.work).all(axis=1))
+        if not finite.all():
+            first = np.flatnonzero(~backend.to_host(xp.isfinite(loss).all(axis=0)))  # the first bad sequence
+            at = self.seen + (int(first[0]) + 1 if len(first) else k)
+            raise FloatingPointError(f"training diverged: trial(s) {active[~finite].tolist()} "
                                      f"reached non-finite weights or error at sequence {at} "
                                      f"(learning rate {self.run.lr}); try a smaller one")
         # each sequence's error over the steps of the longest sequence trained beside it, as one at

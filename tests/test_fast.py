@@ -217,3 +217,15 @@ def test_training_many_sequences_per_call_gives_the_same_run():
     assert a.solved_after == b.solved_after and a.test_loss == b.test_loss and a.train_error == b.train_error
     assert np.array_equal(a.weights, b.weights)
     assert np.array_equal(a.solved_weights, b.solved_weights, equal_nan=True)
+
+
+def test_divergence_inside_a_chunk_names_the_trial_and_the_sequence():
+    class Blowup(FastLSTM):
+        def train_many(self, theta, batch, k, lr):
+            theta, loss, y = super().train_many(theta, batch, k, lr)
+            loss[1, 4] = np.inf
+            return theta, loss, y
+
+    net = Blowup(dataclasses.replace(ARCHITECTURES["2a"], n_in=3, n_out=3), parallel=False)
+    with pytest.raises(FloatingPointError, match=r"diverged: trial\(s\) \[1\] .* sequence 5 \(learning rate 1.0\)"):
+        train.train(net, tasks.make("2a", p=2), lr=1.0, trials=3, max_sequences=100, progress=False)
