@@ -155,7 +155,16 @@ def status_markdown(scale_name: str = "paper", folder=records.FOLDER) -> str:
     """The status section of README.md and results/README.md (`python -m lstm97 status --markdown`):
     the rows of the paper and of Part IV, the paper's competitors, and what † means."""
     return (status_table(experiments.PROTOCOLS.values(), scale_name, folder) + "\n\nThe paper's competitors:\n\n"
-            + status_table(experiments.COMPETITORS.values(), scale_name, folder) + "\n\n" + FROZEN_NOTE + "\n")
+            + status_table(experiments.COMPETITORS.values(), scale_name, folder) + "\n\n" + FROZEN_NOTE + "\n\n"
+            + budget_note() + "\n")
+
+
+def budget_note() -> str:
+    """Which rows run to `experiments.pending_budget` instead of the paper's 5 million, and to what."""
+    rows = ", ".join(f"{n} {experiments.get(n).max_sequences:,}" for n in experiments.PENDING_ROWS)
+    return ("Budgets: 5 million sequences per trial, as the paper's, except Exp. 1 (100,000; the paper gives "
+            "none) and the rows left pending for their cost, which run to 20 times the paper's mean or "
+            f"1,000,000 sequences, whichever is larger (`experiments.pending_budget`): {rows}.")
 
 
 STATUS_FILES = (records.ROOT / "README.md", records.FOLDER / "README.md")
