@@ -14,6 +14,8 @@ for the adding net (Table 10's 4-1, 93 weights, adding sequences of T = 100) and
 (308 weights, temporal-order sequences), at B = 1 and B = 100. Then it estimates the training
 time of one trial of each experiment at paper scale from the network-step counts of
 /work/shared/perf-anchors.md and the rates measured here for that experiment's net and task.
+Last, end to end (`end_to_end`): a real run of rows 1-5, 2c-1, 4-1 and 6a, loop included, on one
+and on two threads, beside the kernel alone on the same sequences and torch.nn.LSTM.
 
 With --gpu, on a machine with a CUDA GPU: network-steps per second of the GPU kernel
 (`GPULSTM.train_step`, sequence update) on the adding and 6b nets at B = 1 … 10^5, with NumPy
@@ -194,6 +196,87 @@ def gpu_rows(min_time: float, torch) -> None:
                 print(f"{label + f', {P} weights':<28} {B:>6}  {name:<40} {r:>16.3g} {1e9 / r:>16.1f}", flush=True)
 
 
+def test_forward(learner, p, theta) -> float:
+    """Seconds of the kernel's forward passes in one evaluation of a run of protocol `p` (every
+    trial on its own test set, stacked, each sequence over its own steps, as `evaluation.evaluate`)."""
+    from lstm97 import evaluation
+    from lstm97.tasks.base import stack
+
+    task = p.make_task()
+    tests = [task.for_trial(SEED, k).test_set(streams.trial_rngs(SEED, k)[2], p.test_size) for k in range(p.trials)]
+    batch, owner = stack(tests), np.repeat(np.arange(p.trials), p.test_size)
+    step = evaluation.rows_per_call(batch, theta.shape[1])
+    parts = [(theta[owner[i:i + step]], batch.take(slice(i, i + step))) for i in range(0, len(batch), step)]
+    parts = [(w, b.symbols if b.symbols is not None else b.values, b.steps) for w, b in parts]
+    learner.forward(*parts[0])  # warm-up
+    t0 = time.perf_counter()
+    for part in parts:
+        learner.forward(*part)
+    return time.perf_counter() - t0
+
+
+def end_to_end(torch, n: int) -> None:
+    """A real run against the kernel alone and torch.nn.LSTM, per row: `train.train` on the
+    paper's protocol (all its trials, one evaluation per 1000 sequences as at paper scale), then
+    `FastLSTM.train_many` alone on the same chunks of the same sequences, then torch on them."""
+    import numba
+
+    from lstm97.fast import FastLSTM
+
+    print("End to end: a real run (train.train on the row's protocol, all its trials, n sequences each, one")
+    print("evaluation per 1000 sequences) against the kernel alone on the same chunks of the same sequences")
+    print("(FastLSTM.train_many, as the run calls it), and torch.nn.LSTM (1 thread, float32, one batch of")
+    print("`trials` sequences per step). Network-steps: the trained sequences' steps × trials; the run's")
+    print("time also holds drawing the data, the stopping rule and the evaluations. Kernel share: the kernel's")
+    print("training time over the run's (2 threads); + tests: with the kernel's forward passes over the test sets;")
+    print("× 2 threads: the run's (or the kernel's) speed on two threads over one")
+    print(f"{'row':<5} {'trials':>6} {'n':>5} {'steps/seq':>9} {'run, 1 thread':>13} {'run, 2 threads':>14}"
+          f" {'× 2 threads':>11} {'kernel alone':>12} {'kernel share':>12} {'+ tests share':>15} {'kernel × 2':>10}"
+          f" {'torch':>9}"
+          "   (network-steps/s)")
+    threads = numba.get_num_threads()
+    for name in ("1-5", "2c-1", "4-1", "6a"):
+        p = experiments.get(name)
+        learner = FastLSTM(p.config(), update=p.update)
+        kw = dict(lr=p.lr, trials=p.trials, seed=SEED, test_size=p.test_size, stop=p.stop, progress=False)
+        runs = {}
+        for t in sorted({1, min(2, threads)}):
+            numba.set_num_threads(t)
+            train.train(learner, p.make_task(), max_sequences=2, eval_every=1, **kw)  # warm-up
+            t0 = time.perf_counter()
+            train.train(learner, p.make_task(), max_sequences=n, eval_every=1000, **kw)
+            runs[t] = time.perf_counter() - t0
+        numba.set_num_threads(threads)
+        task = p.make_task()
+        lockstep = streams.Lockstep([streams.Stream(task.for_trial(SEED, k), streams.trial_rngs(SEED, k)[1])
+                                     for k in range(p.trials)])
+        chunks, active = [], np.arange(p.trials)
+        while len(chunks) * streams.CHUNK < n:
+            chunks.append(lockstep.next_many(active, streams.CHUNK))
+        steps = sum(int(c.lengths.sum()) for c in chunks) * n / (len(chunks) * streams.CHUNK)
+        theta = streams.initial_weights(learner, SEED, p.trials)
+        learner.train_many(theta, chunks[0], streams.CHUNK, p.lr)  # warm-up
+        alone = {}
+        for t in sorted({1, min(2, threads)}):
+            numba.set_num_threads(t)
+            t0, start = time.perf_counter(), theta
+            for c in chunks:
+                start, _, _ = learner.train_many(start, c, streams.CHUNK, p.lr)
+            alone[t] = (time.perf_counter() - t0) * n / (len(chunks) * streams.CHUNK)
+        numba.set_num_threads(threads)
+        kernel = alone[max(alone)]
+        tested = test_forward(learner, p, theta) * n / 1000  # the tests' forward passes, one per 1000 sequences
+        best = runs[max(runs)]
+        torch_rate = "—"
+        if torch is not None:  # the same sequences, `trials` of them per batch (row j*CHUNK+s of chunk: trial j)
+            batches = [c.take(np.arange(p.trials) * streams.CHUNK + s) for c in chunks[:2] for s in range(8)]
+            torch_rate = f"{rate(torch_step(p.config(), p.trials), batches, 0.5, rounds=1):.3g}"
+        print(f"{name:<5} {p.trials:>6} {n:>5} {steps / n / p.trials:>9.0f} {steps / runs[1]:>13.3g}"
+              f" {steps / best:>14.3g} {runs[1] / best:>11.2f} {steps / kernel:>12.3g} {kernel / best:>12.0%}"
+              f" {(kernel + tested) / best:>15.0%} {alone[1] / kernel:>10.2f} {torch_rate:>9}")
+    print()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter timings (≈ 20 s)")
@@ -305,33 +388,8 @@ def main(argv=None) -> int:
     print("  (whole paper: at the median FastLSTM rate above, one core; trials batched B > 1 over the cores"
           " divide it by up to the number of free cores)")
     print()
-    # ---------------------------------------------------------------- the loop around the kernel
-    print("The training loop around the kernel: train.train on a paper protocol, all its trials, against")
-    print("FastLSTM.train_step alone on the same sequences (the loop adds drawing and stacking the sequences,")
-    print("the stopping rule, and one evaluation on the test sets per 1000 sequences, as at paper scale)")
-    print(f"{'row':<6} {'trials':>6} {'sequences':>9} {'steps/sequence':>14} {'loop ms/iteration':>17}"
-          f" {'kernel ms/iteration':>19} {'kernel share':>12}")
-    for name in ("2c-1", "4-1"):
-        p = experiments.get(name)
-        learner, n = FastLSTM(p.config(), update=p.update), 1000  # one evaluation per 1000, as at paper scale
-        kw = dict(lr=p.lr, trials=p.trials, seed=SEED, test_size=p.test_size, stop=p.stop, progress=False)
-        train.train(learner, p.make_task(), max_sequences=2, eval_every=1, **kw)  # warm-up
-        t0 = time.perf_counter()
-        train.train(learner, p.make_task(), max_sequences=n, eval_every=n, **kw)
-        loop = (time.perf_counter() - t0) / n
-        task = p.make_task()
-        lockstep = streams.Lockstep([streams.Stream(task.for_trial(SEED, k), streams.trial_rngs(SEED, k)[1])
-                                   for k in range(p.trials)])
-        batches = [lockstep.next(np.arange(p.trials)) for _ in range(n)]
-        theta = streams.initial_weights(learner, SEED, p.trials)
-        t0 = time.perf_counter()
-        for b in batches:
-            theta, _, _ = learner.train_step(theta, b, p.lr)
-        kernel = (time.perf_counter() - t0) / n
-        steps = np.mean([b.lengths.mean() for b in batches])
-        print(f"{name:<6} {p.trials:>6} {n:>9} {steps:>14.0f} {1e3 * loop:>17.2f} {1e3 * kernel:>19.2f}"
-              f" {kernel / loop:>12.0%}")
-    print()
+    # ---------------------------------------------------------------- end to end
+    end_to_end(torch, 1000 if args.quick else 3000)
     if args.gpu:
         gpu_rows(min_time, torch)
     print(f"benchmark wall time {time.perf_counter() - started:.0f} s")

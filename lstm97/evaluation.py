@@ -11,54 +11,57 @@ import numpy as np
 
 from . import backend
 from .learner import Learner
-from .tasks.base import Batch, Task
+from .tasks.base import Batch, Task, stack
 
 
 def sequence_errors(y, batch: Batch, target=None):
     """Per sequence: mean squared and mean absolute output error over the target steps, (B,) each,
     against `target` (the training targets by default)."""
-    return output_errors(y, batch.y if target is None else target, batch.mask)
-
-
-def output_errors(y, d, mask):
-    """`sequence_errors` of outputs `y` against targets `d` at the steps of `mask`, (B, T) each."""
     xp = backend.xp()
-    d = backend.to_device(d)
-    m = backend.to_device(mask.astype(float))
+    d = backend.to_device(batch.y if target is None else target)
+    m = backend.to_device(batch.mask.astype(float))
     diff = (y - d) * m[:, :, None]
     n = m.sum(axis=1) * y.shape[2]
     return (backend.to_host((diff ** 2).sum(axis=(1, 2)) / n),
             backend.to_host(xp.abs(diff).sum(axis=(1, 2)) / n))
 
 
-def evaluate(learner: Learner, theta, task: Task, tests: list[Batch], chunk: int = 256, squared: bool = False):
+def evaluate(learner: Learner, theta, task: Task, tests: list[Batch], squared: bool = False):
     """Mean test loss, number of sequences wrong and mean absolute error (against the task's
     reference: the noise-free targets of 3c) of each network on its own test set: (B,) arrays;
     with `squared`, also the mean squared error against the reference (Table 8's "MSE").
 
-    Each network runs over its test set in chunks of `chunk` sequences, so memory stays small
-    for large test sets (10,000 sequences in Exp. 2) and large nets. A task with a test of its own
-    (`judge`: the continual Reber grammar's, which stops a stream at its first error) runs it
-    instead for a learner that can carry its state across calls (`carries_state`); its loss and error
-    then cover only the steps run."""
+    The networks' test sets run stacked, as many sequences per call of the learner as keep its
+    outputs and weights under 32 MB each (`rows_per_call`): one call for Exp. 1's 30 trials, 33
+    for Exp. 2a's 18 trials of 10,000 sequences. A task with a test of its own (`judge`: the
+    continual Reber grammar's, which stops a stream at its first error) runs it instead for a
+    learner that can carry its state across calls (`carries_state`); its loss and error then
+    cover only the steps run."""
     if task.own_test and learner.carries_state and not squared:
         return task.judge(learner, theta, tests)
-    xp = backend.xp()
-    B = theta.shape[0]
-    loss, wrong, abs_err, sq_err = np.zeros(B), np.zeros(B, dtype=int), np.zeros(B), np.zeros(B)
-    for b, test in enumerate(tests):
-        for start in range(0, len(test), chunk):
-            part = test.take(slice(start, start + chunk))
-            rep = xp.repeat(theta[b:b + 1], len(part), axis=0)
-            symbols = learner.takes_symbols and part.symbols is not None
-            _, y = learner.forward(rep, part.symbols if symbols else backend.to_device(part.x))
-            loss[b] += float(backend.to_host(part.loss(y).sum()))
-            wrong[b] += int((~task.correct(y, part)).sum())
-            sq, ab = sequence_errors(y, part, task.reference(part))
-            abs_err[b] += ab.sum()
-            sq_err[b] += sq.sum()
-    S = len(tests[0])
-    return (loss / S, wrong, abs_err / S) + ((sq_err / S,) if squared else ())
+    B, S = theta.shape[0], len(tests[0])
+    if len(tests) != B or any(len(t) != S for t in tests):
+        raise ValueError(f"evaluate needs one test set of one size per network: {B} networks, "
+                         f"test sets of {[len(t) for t in tests]} sequences")
+    batch, owner = stack(tests), np.repeat(np.arange(B), S)
+    sums = np.zeros((4, B))  # loss, wrong, absolute and squared error, summed per network
+    step = rows_per_call(batch, theta.shape[1])
+    symbols = learner.takes_symbols and batch.symbols is not None
+    for start in range(0, len(batch), step):
+        part, own = batch.take(slice(start, start + step)), owner[start:start + step]
+        _, y = learner.forward(theta[backend.to_device(own)], part.symbols if symbols else backend.to_device(part.x),
+                                part.steps)
+        sq, ab = sequence_errors(y, part, task.reference(part))
+        for i, v in enumerate((backend.to_host(part.loss(y)), ~task.correct(y, part), ab, sq)):
+            sums[i] += np.bincount(own, weights=v, minlength=B)
+    loss, wrong, abs_err, sq_err = sums
+    return (loss / S, wrong.astype(int), abs_err / S) + ((sq_err / S,) if squared else ())
+
+
+def rows_per_call(batch: Batch, n_weights: int, limit: int = 1 << 22) -> int:
+    """Test sequences per call of the learner that keep its outputs, (rows, T, n_out), and the
+    weights it reads, (rows, P), under `limit` numbers (32 MB of float64) each."""
+    return max(1, min(limit // (batch.y.shape[1] * batch.y.shape[2]), limit // n_weights))
 
 
 def extra_test(learner: Learner, task: Task, weights: np.ndarray, size: int, seed: int, squared: bool = False):

@@ -34,14 +34,6 @@ def _host(name: str, a, dtype) -> np.ndarray:
     return a if a.flags.writeable else a.copy()  # a read-only array would compile another signature
 
 
-def _own_steps(batch, m) -> np.ndarray:
-    """The steps each sequence of `batch` runs (mask `m`): to its last input or its last target,
-    whichever comes later, not to the end of the longest beside it."""
-    T = m.shape[1]
-    last_target = np.where(m.any(axis=1), T - np.argmax(m[:, ::-1] != 0, axis=1), 0)
-    return np.maximum(np.asarray(batch.lengths), last_target).astype(np.int64)
-
-
 class FastLSTM(Learner):
     """The 1997 LSTM with the truncated gradient, compiled: a drop-in for `LSTM` as a learner.
 
@@ -122,21 +114,28 @@ class FastLSTM(Learner):
     def _rates(lr, B: int) -> np.ndarray:
         return np.full(B, backend.to_host(lr), dtype=np.float64)  # a rate per network (np.full: fast)
 
-    def _run(self, theta, inputs, batch, mode: int, lr, k: int = 1):
+    def _run(self, theta, inputs, batch, mode: int, lr, k: int = 1, lengths=None):
         """The kernel over one sequence per network, or with k > 1 over k sequences per network
-        in turn (`train_many`; network b's in rows b*k … b*k+k-1): (loss, out, outputs)."""
+        in turn (`train_many`; network b's in rows b*k … b*k+k-1), each over its own steps
+        (`Batch.steps`), or with `lengths` (forward) over that many: (loss, out, outputs)."""
         theta, xs, sym, onehot, d, m = self._arrays(theta, inputs, batch, _host, per_network=k)
         B, T = theta.shape[0], (sym if onehot else xs).shape[1]
-        ys = (np.empty if k == 1 else np.zeros)((B * k, T, self.config.n_out))  # k > 1: zero past each end
+        if k > 1:
+            lengths = np.asarray(batch.steps, dtype=np.int64)
+        elif lengths is not None:
+            lengths = np.clip(backend.to_host(lengths), 0, T).astype(np.int64)
+            if lengths.shape != (B,):
+                raise ValueError(f"lengths must have shape (B={B},), got {lengths.shape}")
+        ys = (np.empty if lengths is None else np.zeros)((B * k, T, self.config.n_out))  # zero past each end
         loss = np.zeros(B * k)
         out = np.empty_like(theta) if mode != FORWARD else theta  # untouched in forward mode
         work, iwork = np.empty((B, self._scratch[0])), np.empty((B, self._scratch[1]), dtype=np.int64)
         parallel, rates = self.parallel and B > 1, self._rates(lr, B)
-        if k == 1:
+        if lengths is None:
             done = (run_parallel if parallel else run_serial)(theta, xs, sym, onehot, d, m, self._dims, mode, rates,
                                                               ys, loss, out, work, iwork)
         else:
-            done = (many_parallel if parallel else many_serial)(k, theta, xs, sym, onehot, d, m, _own_steps(batch, m),
+            done = (many_parallel if parallel else many_serial)(k, theta, xs, sym, onehot, d, m, lengths,
                                                                 self._dims, mode, rates, ys, loss, out,
                                                                 np.empty_like(theta), work, iwork)
         if not done:
@@ -149,13 +148,15 @@ class FastLSTM(Learner):
 
     # ------------------------------------------------------------------ the learner interface
 
-    def forward(self, theta, x):
+    def forward(self, theta, x, lengths=None):
         """Outputs (B, T, n_out) of every network over its sequence: (None, outputs).
 
         `x` is dense, (B, T, n_in), or, for locally coded inputs, the symbols (B, T) as integers
-        (-1 = padding), which skips building the one-hot array.
+        (-1 = padding), which skips building the one-hot array. With `lengths` (B,), each
+        sequence runs only that many steps, its outputs past them 0 (the GPU kernel runs every
+        step: past the ends, outputs of zero inputs, which the test reads nowhere).
         """
-        _, _, y = self._run(theta, x, None, FORWARD, 0.0)
+        _, _, y = self._run(theta, x, None, FORWARD, 0.0, lengths=lengths)
         return None, y
 
     def gradient(self, theta, batch):

@@ -165,7 +165,8 @@ class GPULSTM(FastLSTM):
     def _finite(self, a) -> bool:
         return math.isfinite(self._zero(_flat(a)))
 
-    def _run(self, theta, inputs, batch, mode: int, lr):
+    def _run(self, theta, inputs, batch, mode: int, lr, lengths=None):
+        # one thread per network runs every step: `lengths` (forward) saves nothing here
         theta, xs, sym, onehot, d, m = [cuda.to_device(a) if isinstance(a, np.ndarray) else a  # the unused ones
                                         for a in self._arrays(theta, inputs, batch, _device)]
         check_finite({"theta": theta, "the inputs": xs}, self._finite)

@@ -52,8 +52,8 @@ class Sequential(Learner):
         """Per network: have its cells been added? (B,) bool."""
         return backend.to_host(theta[:, self.gates]).mean(axis=1) > -OFF / 2
 
-    def forward(self, theta, x):
-        return self.learner.forward(theta, x)
+    def forward(self, theta, x, lengths=None):
+        return self.learner.forward(theta, x, lengths)
 
     def train_step(self, theta, batch, lr):
         real = np.arange(batch.y.shape[1])[None, :] < batch.lengths[:, None]

@@ -344,14 +344,19 @@ def run_serial(theta, xs, sym, onehot, d, m, dims, mode, lrs, ys, loss, out, wor
 def _run_many(b, K, theta, xs, sym, onehot, d, m, lengths, dims, mode, lrs, ys, loss, out, spare, work, iwork):
     """Network b over its K sequences in turn, rows b*K … b*K+K-1, each starting from the weights
     the previous one left and running only its own `lengths[r]` steps (the outputs past it stay
-    as they were): K calls of `run_one` without leaving compiled code."""
-    out[b, :] = theta[b, :]
+    as they were): K calls of `run_one` without leaving compiled code. In FORWARD mode (K = 1: the
+    test sets, `FastLSTM.forward` with lengths) the weights are theta's and nothing is written
+    to `out`."""
+    train = mode != FORWARD
+    if train:
+        out[b, :] = theta[b, :]
     for s in range(K):
         r = b * K + s
-        run_one(np.int64(0), out[b:b + 1], xs if onehot else xs[r:r + 1], sym[r:r + 1] if onehot else sym, onehot,
-                d[r:r + 1], m[r:r + 1], dims, mode, lrs[b:b + 1], ys[r:r + 1, :lengths[r]], loss[r:r + 1],
-                spare[b:b + 1], work[b:b + 1], iwork[b:b + 1])
-        out[b, :] = spare[b, :]
+        run_one(np.int64(0), out[b:b + 1] if train else theta[b:b + 1], xs if onehot else xs[r:r + 1],
+                sym[r:r + 1] if onehot else sym, onehot, d[r:r + 1], m[r:r + 1], dims, mode, lrs[b:b + 1],
+                ys[r:r + 1, :lengths[r]], loss[r:r + 1], spare[b:b + 1], work[b:b + 1], iwork[b:b + 1])
+        if train:
+            out[b, :] = spare[b, :]
 
 
 @njit(cache=True, fastmath=False, parallel=True)

@@ -24,8 +24,10 @@ class Learner:
         """Initial weights of `n` networks, (n, n_params), drawn from `rng` on the host."""
         raise NotImplementedError
 
-    def forward(self, theta, x):
-        """Run the networks over inputs x (B, T, inputs): (whatever the learner keeps, outputs (B, T, K))."""
+    def forward(self, theta, x, lengths=None):
+        """Run the networks over inputs x (B, T, inputs): (whatever the learner keeps, outputs (B, T, K)).
+        `lengths` (B,), where given, are the steps each sequence has: a learner may stop there
+        (the compiled kernel does), so its outputs past them are not to be read."""
         raise NotImplementedError
 
     def train_step(self, theta, batch, lr):

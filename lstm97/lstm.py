@@ -221,9 +221,9 @@ class LSTM(Learner):
                 raise ValueError(f"the state must be (s, y_h) of shapes {want[0]} and {want[1]}, as `start` or "
                                  f"`outputs` returns it, got {got if got is not None else type(state).__name__}")
 
-    def forward(self, theta, x):
+    def forward(self, theta, x, lengths=None):
         """Run every network over its sequence: (the recorded steps, one `Step` of (B, T, ...)
-        arrays, and the outputs (B, T, n_out))."""
+        arrays, and the outputs (B, T, n_out)), over every step, `lengths` notwithstanding."""
         self._check(theta, x)
         p = self.layout.views(theta)
         state = self.start(x.shape[0])

@@ -42,8 +42,8 @@ class Minibatch(Learner):
         self.sum, self.n = None, 0
         return self.learner.init(rng, n)
 
-    def forward(self, theta, x):
-        return self.learner.forward(theta, x)
+    def forward(self, theta, x, lengths=None):
+        return self.learner.forward(theta, x, lengths)
 
     def train_step(self, theta, batch, lr):
         loss, grad, y = self.learner.gradient(theta, batch)

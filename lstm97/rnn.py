@@ -79,8 +79,9 @@ class RNN(Learner):
         if x.ndim != 3 or x.shape[0] != theta.shape[0] or x.shape[2] != self.n_in:
             raise ValueError(f"inputs must have shape (B={theta.shape[0]}, T, {self.n_in}), got {tuple(x.shape)}")
 
-    def forward(self, theta, x):
-        """Hidden activations (B, T, H) and outputs (B, T, K) of each network on its sequence."""
+    def forward(self, theta, x, lengths=None):
+        """Hidden activations (B, T, H) and outputs (B, T, K) of each network on its sequence: every step,
+        `lengths` notwithstanding."""
         self._check(theta, x)
         xp, p = backend.xp(), self.layout.views(theta)
         B, T, _ = x.shape

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from . import backend, provenance, scale
 from . import checkpoint as ckpt
-from .evaluation import evaluate, output_errors
+from .evaluation import evaluate
 from .learner import Learner
 from .stopping import TestSet
 from .streams import Lockstep, Stream, initial_weights, trial_rngs
@@ -231,12 +231,10 @@ class Training:
             raise FloatingPointError(f"training diverged: trial(s) {active[~finite].tolist()} "
                                      f"reached non-finite weights or error at sequence {at} "
                                      f"(learning rate {self.run.lr}); try a smaller one")
-        # each sequence's error over the steps of the longest sequence trained beside it, as one at
-        # a time: the sums, and so the recorded numbers, do not depend on k
-        lengths, sq_err = batch.lengths.reshape(len(active), k), np.empty((len(active), k))
-        for s in range(k):
-            rows, T = np.arange(len(active)) * k + s, int(lengths[:, s].max())
-            sq_err[:, s] = output_errors(y[rows, :T], batch.y[rows, :T], batch.mask[rows, :T])[0]
+        # each sequence's training error: its mean squared output error over its target steps,
+        # from the loss (1/2 the summed squares) the learner returns
+        targets = batch.mask.sum(axis=1).reshape(len(active), k) * batch.y.shape[2]
+        sq_err = 2.0 * backend.to_host(loss) / np.maximum(targets, 1)
         # ST3 judges every training sequence, ST1/ST2 only the tests
         correct = self.task.correct(y, batch).reshape(len(active), k) if self.stop.watches_training else None
         for s in range(k):

@@ -229,3 +229,40 @@ def test_divergence_inside_a_chunk_names_the_trial_and_the_sequence():
     net = Blowup(dataclasses.replace(ARCHITECTURES["2a"], n_in=3, n_out=3), parallel=False)
     with pytest.raises(FloatingPointError, match=r"diverged: trial\(s\) \[1\] .* sequence 5 \(learning rate 1.0\)"):
         train.train(net, tasks.make("2a", p=2), lr=1.0, trials=3, max_sequences=100, progress=False)
+
+
+@pytest.mark.parametrize("onehot", [False, True], ids=["dense", "one-hot"])
+def test_forward_stops_at_each_sequence_end(onehot):
+    """With `lengths`, each sequence runs its own steps only: the same outputs on them as the full
+    run (and the reference's), zeros past them."""
+    net, theta, batch = case(NETS["B, 2 blocks of 2, gated, all biased"], onehot, seed=3)
+    fast, x = FastLSTM(net.config), batch.symbols if onehot else batch.values
+    full, own = fast.forward(theta, x)[1], fast.forward(theta, x, batch.lengths)[1]
+    inside = np.arange(x.shape[1])[None, :] < batch.lengths[:, None]
+    assert np.array_equal(own[inside], full[inside]) and (own[~inside] == 0).all()
+    assert close(own[inside], net.forward(theta, batch.x, batch.lengths)[1][inside])
+
+
+def test_the_stacked_test_is_each_network_on_its_own_test_set():
+    """`evaluation.evaluate` runs every network's test set stacked, in pieces (`rows_per_call`);
+    each network's numbers are those of its test set alone, by the reference."""
+    from lstm97 import evaluation
+
+    task = tasks.make("6a")
+    ref = LSTM(ARCHITECTURES["6a"])
+    theta = ref.init(np.random.default_rng(0), 3)
+    tests = [task.sample(np.random.default_rng(k), 40) for k in range(3)]
+    alone = [evaluation.evaluate(ref, theta[k:k + 1], task, tests[k:k + 1], squared=True) for k in range(3)]
+    for learner in (FastLSTM(ref.config), ref):
+        for limit in (1 << 22, 7 * 110 * 4):  # all at once; 7 rows per call, cutting across networks
+            old = evaluation.rows_per_call
+            evaluation.rows_per_call = lambda batch, n, limit=limit: old(batch, n, limit)
+            try:
+                stacked = evaluation.evaluate(learner, theta, task, tests, squared=True)
+            finally:
+                evaluation.rows_per_call = old
+            for k in range(3):
+                assert stacked[1][k] == alone[k][1][0]
+                assert all(close(a[k], b[0]) for a, b in zip(stacked, alone[k]))
+    with pytest.raises(ValueError, match="one test set of one size per network"):
+        evaluation.evaluate(ref, theta, task, tests[:2])

@@ -393,3 +393,49 @@ def test_continual_reber_test_streams_have_their_own_length():
     assert tasks.make("cerg", strings=5).test_strings == 5
     with pytest.raises(ValueError, match="test_strings"):
         tasks.make("cerg", test_strings=0)
+
+
+def _per_sequence_2c(task, rng, n):
+    """Task 2c as the recorded runs drew it: one `integers` call per sequence, from Python."""
+    cls = (rng.random(n) < 0.5).astype(int)
+    extra = rng.geometric(task.p_trigger, size=n) - 1
+    rows = [np.concatenate([[task.b, task.p + 2 + c], rng.integers(0, task.p, size=task.q + k), [task.e]])
+            for c, k in zip(cls, extra)]
+    return tasks.base.pad(rows, -1), cls
+
+
+def _per_sequence_6(task, rng, n):
+    """Task 6a/6b's symbols as the recorded runs drew them."""
+    lengths = rng.integers(task.length[0], task.length[1] + 1, size=n)
+    pos = np.stack([rng.integers(lo, hi + 1, size=n) - 1 for lo, hi in task.windows], axis=1)
+    bits = rng.integers(0, 2, size=(n, len(task.windows)))
+    rows = []
+    for i in range(n):
+        s = rng.integers(2, 6, size=lengths[i])
+        s[0], s[-1] = temporal_order.E, temporal_order.B
+        s[pos[i]] = temporal_order.X + bits[i]
+        rows.append(s)
+    return tasks.base.pad(rows, -1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_draws_are_the_recorded_streams(seed):
+    """The generators draw a chunk's runs in compiled code (`integer_runs`), and a recorded row
+    reruns only if they are the very numbers the per-sequence Python loop drew, leaving the
+    generator in the very same state."""
+    for task in (tasks.make("2c", p=50, q=50), tasks.make("2c", p=1000, q=1000), tasks.make("2c", p=3, q=1),
+                 tasks.make("6a"), tasks.make("6b")):
+        for n in (1, 7, 64):
+            a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+            batch = task.sample(a, n)
+            if task.name == "2c":
+                symbols, cls = _per_sequence_2c(task, b, n)
+                assert (batch.info["cls"] == cls).all()
+            else:
+                symbols = _per_sequence_6(task, b, n)
+            assert batch.symbols.dtype == symbols.dtype and np.array_equal(batch.symbols, symbols), (task, n)
+            assert a.bit_generator.state == b.bit_generator.state
+    counts = np.array([0, 5, 1, 33])
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    runs = tasks.base.integer_runs(a, -4, 2**40, counts)
+    assert np.array_equal(runs, np.concatenate([b.integers(-4, 2**40, size=c) for c in counts]))

@@ -10,6 +10,7 @@ import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from .. import backend
 
@@ -57,6 +58,14 @@ class Batch:
         on the active backend (the loss every gradient of the book differentiates)."""
         d, m = backend.to_device(self.y), backend.to_device(self.mask.astype(float))
         return 0.5 * (m[:, :, None] * (outputs - d) ** 2).sum(axis=(1, 2))
+
+    @property
+    def steps(self) -> np.ndarray:
+        """The steps each sequence runs, (B,): to its last input or its last target, whichever
+        comes later, not to the end of the longest beside it."""
+        T = self.mask.shape[1]
+        last_target = np.where(self.mask.any(axis=1), T - np.argmax(self.mask[:, ::-1], axis=1), 0)
+        return np.maximum(self.lengths, last_target)
 
     @property
     def end(self) -> np.ndarray:
@@ -119,6 +128,33 @@ def pad(rows: list[np.ndarray], fill) -> np.ndarray:
     out = np.full((len(rows), T) + rows[0].shape[1:], fill, dtype=np.result_type(rows[0], fill))
     for i, r in enumerate(rows):
         out[i, : len(r)] = r
+    return out
+
+
+def integer_runs(rng: np.random.Generator, low: int, high: int, counts: np.ndarray) -> np.ndarray:
+    """`rng.integers(low, high, size=c)` for each c of `counts` in turn, concatenated: the same
+    numbers, and the same state of `rng` after, as those calls made one by one from Python (the
+    tasks that draw one run per sequence, 2c and 6), in one compiled call (Numba runs NumPy's own
+    `Generator` algorithms on the generator's state)."""
+    return _integer_runs(rng, low, high, np.asarray(counts, dtype=np.int64))
+
+
+@njit(cache=True)
+def _integer_runs(rng, low, high, counts):
+    out = np.empty(counts.sum(), dtype=np.int64)
+    start = 0
+    for c in counts:
+        out[start:start + c] = rng.integers(low, high, c)
+        start += c
+    return out
+
+
+def rows_of(values: np.ndarray, lengths: np.ndarray, first: int, T: int, fill) -> np.ndarray:
+    """A (B, T) array holding the runs of `values` (concatenated, `lengths` long) from column
+    `first` of each row on, `fill` elsewhere: `pad` for runs drawn by `integer_runs`."""
+    out = np.full((len(lengths), T), fill, dtype=values.dtype)
+    cols = np.arange(T)[None, :] - first
+    out[(cols >= 0) & (cols < lengths[:, None])] = values
     return out
 
 
@@ -205,9 +241,10 @@ class Task:
         out = backend.to_host(outputs)
         if out.shape != batch.y.shape:
             raise ValueError(f"outputs have shape {out.shape}, expected {batch.y.shape} (B, T, n_out)")
+        if self.scored == "end":  # the last steps alone: (B, n_out)
+            rows = np.arange(len(batch))
+            return np.abs(out[rows, batch.end] - self.reference(batch)[rows, batch.end]).max(axis=1) < self.threshold
         err = np.abs(out - self.reference(batch)).max(axis=2)  # (B, T): worst output unit
-        if self.scored == "end":
-            return err[np.arange(len(batch)), batch.end] < self.threshold
         err = np.where(step_mask(batch.lengths), err, 0.0)
         return err.max(axis=1) < self.threshold
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Batch, Task, check_int, check_n, check_rng, end_mask, one_hot, pad, step_mask
+from .base import Batch, Task, check_int, check_n, check_rng, end_mask, integer_runs, one_hot, rows_of, step_mask
 
 
 class NoiseFreeLag(Task):
@@ -100,12 +100,11 @@ class VeryLongLag(Task):
         rng, n = check_rng(rng), check_n(n)
         cls = (rng.random(n) < 0.5).astype(int)            # 0: x, 1: y
         extra = rng.geometric(self.p_trigger, size=n) - 1  # distractors after the first q
-        rows = []
-        for c, k in zip(cls, extra):
-            distract = rng.integers(0, self.p, size=self.q + k)
-            rows.append(np.concatenate([[self.b, self.p + 2 + c], distract, [self.e]]))
-        symbols = pad(rows, -1)
-        lengths = np.array([len(r) for r in rows])
+        distract = integer_runs(rng, 0, self.p, self.q + extra)  # one draw of q + k per sequence
+        lengths = self.q + extra + 3                       # b, x|y, the distractors, e
+        symbols = rows_of(distract, self.q + extra, 2, int(lengths.max()), -1)
+        symbols[:, 0], symbols[:, 1] = self.b, self.p + 2 + cls
+        symbols[np.arange(n), lengths - 1] = self.e
         mask = end_mask(lengths)
         y = np.zeros(symbols.shape + (2,))
         y[mask] = np.eye(2)[cls]

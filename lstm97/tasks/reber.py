@@ -114,6 +114,7 @@ class EmbeddedReber(Task):
             raise ValueError(f"targets must be 'next' or 'legal', got {targets!r}")
         self.targets = targets
         self.sets = None if sets is None else check_int("sets", sets, 1)
+        self._pairs = {}
 
     @property
     def min_lag(self) -> int:
@@ -172,7 +173,10 @@ class EmbeddedReber(Task):
     def for_trial(self, seed: int, trial: int) -> "EmbeddedReber":
         if self.sets is None:
             return self
-        return ReberSets(*self.set_pair(seed, trial % self.sets), targets=self.targets)
+        key = (seed, trial % self.sets)  # trials that share a set pair share its (read-only) task
+        if key not in self._pairs:
+            self._pairs[key] = ReberSets(*self.set_pair(*key), targets=self.targets)
+        return self._pairs[key]
 
     def step_correct(self, outputs, batch: Batch) -> np.ndarray:
         """(B, T): every legal next symbol's unit more active than every other unit (True past
@@ -205,7 +209,7 @@ class ReberSets(EmbeddedReber):
         if not train or not test:
             raise ValueError("a training set and a test set of at least one string each are needed")
         self.train, self.test = list(train), list(test)
-        self._train = self.encode(self.train)
+        self._train, self._test = self.encode(self.train), None
 
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         return self._train.take(check_rng(rng).integers(len(self.train), size=check_n(n)))
@@ -215,7 +219,9 @@ class ReberSets(EmbeddedReber):
         if n != len(self.train) + len(self.test):
             raise ValueError(f"this trial is judged on its {len(self.train)} training and {len(self.test)} "
                              f"test strings together: test_size must be {len(self.train) + len(self.test)}, got {n}")
-        return self.encode(self.train + self.test)
+        if self._test is None:
+            self._test = self.encode(self.train + self.test)
+        return self._test
 
     def __repr__(self) -> str:
         return f"ReberSets({len(self.train)} training, {len(self.test)} test strings, targets={self.targets!r})"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Batch, Task, check_int, check_n, check_rng, end_mask, pad
+from .base import Batch, Task, check_int, check_n, check_rng, end_mask, integer_runs, rows_of
 
 SYMBOLS = "EBabcdXY"
 E, B, X = 0, 1, 6  # a..d are 2..5, Y is 7
@@ -58,15 +58,12 @@ class TemporalOrder(Task):
         lengths = rng.integers(self.length[0], self.length[1] + 1, size=n)
         pos = np.stack([rng.integers(lo, hi + 1, size=n) - 1 for lo, hi in self.windows], axis=1)
         bits = rng.integers(0, 2, size=(n, k))  # 0: X, 1: Y
-        rows = []
-        for i in range(n):
-            s = rng.integers(2, 6, size=lengths[i])  # a, b, c, d
-            s[0], s[-1] = E, B
-            s[pos[i]] = X + bits[i]
-            rows.append(s)
+        symbols = rows_of(integer_runs(rng, 2, 6, lengths), lengths, 0, int(lengths.max()), -1)  # a, b, c, d
+        symbols[:, 0], symbols[np.arange(n), lengths - 1] = E, B
+        symbols[np.arange(n)[:, None], pos] = X + bits
         cls = bits @ (2 ** np.arange(k)[::-1])  # first symbol is the most significant bit
         mask = end_mask(lengths)
         y = np.zeros((n, lengths.max(), self.n_out))
         y[mask] = np.eye(self.n_out)[cls]
-        return Batch(y=y, mask=mask, lengths=lengths, n_in=self.n_in, symbols=pad(rows, -1),
+        return Batch(y=y, mask=mask, lengths=lengths, n_in=self.n_in, symbols=symbols,
                      info={"cls": cls, "positions": pos + 1})
