@@ -116,16 +116,16 @@ class FastLSTM(Learner):
 
     def _run(self, theta, inputs, batch, mode: int, lr, k: int = 1, lengths=None):
         """The kernel over one sequence per network, or with k > 1 over k sequences per network
-        in turn (`train_many`; network b's in rows b*k … b*k+k-1), each over its own steps
-        (`Batch.steps`), or with `lengths` (forward) over that many: (loss, out, outputs)."""
+        in turn (`train_many`, `forward_many`; network b's in rows b*k … b*k+k-1), each over its
+        own steps (`Batch.steps`), or with `lengths` (forward) over that many: (loss, out, outputs)."""
         theta, xs, sym, onehot, d, m = self._arrays(theta, inputs, batch, _host, per_network=k)
         B, T = theta.shape[0], (sym if onehot else xs).shape[1]
-        if k > 1:
-            lengths = np.asarray(batch.steps, dtype=np.int64)
-        elif lengths is not None:
+        if lengths is not None:
             lengths = np.clip(backend.to_host(lengths), 0, T).astype(np.int64)
-            if lengths.shape != (B,):
-                raise ValueError(f"lengths must have shape (B={B},), got {lengths.shape}")
+            if lengths.shape != (B * k,):
+                raise ValueError(f"lengths must have shape (B={B * k},), got {lengths.shape}")
+        elif k > 1:
+            lengths = np.asarray(batch.steps, dtype=np.int64) if batch is not None else np.full(B * k, T, dtype=np.int64)
         ys = (np.empty if lengths is None else np.zeros)((B * k, T, self.config.n_out))  # zero past each end
         loss = np.zeros(B * k)
         out = np.empty_like(theta) if mode != FORWARD else theta  # untouched in forward mode
@@ -157,6 +157,12 @@ class FastLSTM(Learner):
         step: past the ends, outputs of zero inputs, which the test reads nowhere).
         """
         _, _, y = self._run(theta, x, None, FORWARD, 0.0, lengths=lengths)
+        return None, y
+
+    def forward_many(self, theta, x, k: int, lengths=None):
+        """`forward` over k sequences per network (rows b*k … b*k+k-1 of x for network b), each
+        network's weights read in place, not copied to its k rows."""
+        _, _, y = self._run(theta, x, None, FORWARD, 0.0, k=k, lengths=lengths)
         return None, y
 
     def gradient(self, theta, batch):

@@ -33,6 +33,7 @@ import numpy as np
 from . import backend
 from .fast import FastLSTM
 from .kernel import FORWARD, make
+from .learner import Learner
 from .lstm import check_finite
 
 # The engine `auto` picks the GPU kernel when the arrays live on the GPU (the CuPy backend), at
@@ -156,6 +157,10 @@ class GPULSTM(FastLSTM):
         super().__init__(config, update)
         self._kernel, self._min, self._max, self._zero = _compiled()
         self._dims_on_device = cuda.to_device(self._dims)
+
+    def forward_many(self, theta, x, k: int, lengths=None):
+        """One sequence per CUDA thread: each network's weights copied to its k rows (`Learner`'s way)."""
+        return Learner.forward_many(self, theta, x, k, lengths)
 
     def _extent(self, sym) -> tuple[int, int]:
         if not sym.size:

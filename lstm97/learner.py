@@ -30,6 +30,12 @@ class Learner:
         (the compiled kernel does), so its outputs past them are not to be read."""
         raise NotImplementedError
 
+    def forward_many(self, theta, x, k: int, lengths=None):
+        """`forward` over k sequences per network, all with its weights: network b's are rows
+        b*k … b*k+k-1 of x. By default each network's weights are copied to its k rows; a
+        learner may run them without copying (the compiled kernel does)."""
+        return self.forward(theta.repeat(k, axis=0), x, lengths)
+
     def train_step(self, theta, batch, lr):
         """Train on one sequence per network: (new theta, loss (B,), outputs (B, T, K))."""
         raise NotImplementedError

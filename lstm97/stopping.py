@@ -7,8 +7,8 @@
   average error was below β (Exps. 4–6). "Average training error" is not defined further in the
   paper; we take the mean, over those sequences, of the squared output error at the target steps.
 
-A rule is told about every training sequence (`on_sequence`, only where `watches_training`) and
-every evaluation on the test sets (`on_test`); either returns, per trial, whether it is solved
+A rule is told about every training sequence (`on_sequence`, or `on_many` for several in a row,
+only where `watches_training`) and every evaluation on the test sets (`on_test`); either returns, per trial, whether it is solved
 now (None: nothing to say). `train.train` resets a rule at the start of every run (`start`) and
 keeps its memory in checkpoints (`state`, `restore`).
 """
@@ -36,6 +36,9 @@ class TestSet:
         pass
 
     def on_sequence(self, correct, error):
+        return None
+
+    def on_many(self, correct, error, pending=None):
         return None
 
     def on_test(self, wrong, abs_error):
@@ -89,6 +92,27 @@ class Recent:
         if self.beta is None or not solved.any():
             return solved
         return solved & (self.error.mean(axis=1) < self.beta)
+
+    def on_many(self, correct, error, pending=None):
+        """`on_sequence` for k sequences in a row, given as (trials, k) arrays: whether each trial
+        is solved after each of them, (trials, k). Where none of the `pending` trials (all by
+        default; a trial solved before need not be judged again) can be, in one pass over the
+        window, its answer all False."""
+        correct = np.asarray(correct, dtype=bool)
+        k = correct.shape[1]
+        if k <= self.window:
+            n = self.n + np.arange(k)       # sequences seen before each of the k
+            at = n % self.window            # their places in the window, all different
+            leaving = ~self.correct[:, at] & (n >= self.window)
+            wrong = self.wrong[:, None] + np.cumsum(~correct, axis=1) - np.cumsum(leaving, axis=1)
+            can = (wrong <= self.max_wrong) & (n + 1 >= self.window)
+            if not (can if pending is None else can[pending]).any():
+                self.correct[:, at] = correct
+                if self.error is not None:
+                    self.error[:, at] = error
+                self.wrong, self.n = wrong[:, -1].copy(), self.n + k
+                return np.zeros(correct.shape, dtype=bool)
+        return np.stack([self.on_sequence(correct[:, s], error[:, s]) for s in range(k)], axis=1)
 
     def on_test(self, wrong, abs_error):
         return None

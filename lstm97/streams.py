@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tasks.base import Batch, Task, stack
+from .tasks.base import Batch, Task, gather
 
 CHUNK = 64  # sequences drawn per call to the task generator, per trial
 
@@ -27,19 +27,20 @@ def initial_weights(learner, seed: int, trials: int) -> np.ndarray:
 
 class Stream:
     """An endless stream of training sequences from one generator, drawn `CHUNK` at a time into
-    `buffer`; `advance()` says which of them comes next."""
+    `buffer`; `take(k)` says where the next k of them start."""
 
     def __init__(self, task: Task, rng: np.random.Generator):
         self.task, self.rng, self.buffer, self.i = task, rng, None, CHUNK
         self.chunk_state = None  # the generator's state before drawing the current chunk
 
-    def advance(self) -> int:
-        """Index in `buffer` of the next sequence, drawing a new chunk when the last is used up."""
+    def take(self, k: int) -> int:
+        """Index in `buffer` of the next of `k` sequences in a row (all in one chunk), drawing a
+        new chunk when the last is used up."""
         if self.i == CHUNK:
             self.chunk_state = self.rng.bit_generator.state
             self.buffer, self.i = self.task.sample(self.rng, CHUNK), 0
-        self.i += 1
-        return self.i - 1
+        self.i += k
+        return self.i - k
 
     def state(self) -> dict:
         return {"chunk_state": self.chunk_state, "i": self.i}
@@ -54,27 +55,19 @@ class Stream:
 
 
 class Lockstep:
-    """The next sequence of each of several streams, stacked into one batch.
+    """The next sequences of several streams, stacked into one batch.
 
-    The trials still training draw in step, so their chunks are stacked once per chunk and every
-    iteration takes one row of each. A Batch per sequence, stacked, cost more than training on it
-    when sequences are short (2c-1, 20 trials: 1.9 of the 5.0 ms an iteration took).
+    The trials still training draw in step, so every call takes the same rows of each trial's
+    chunk and copies them once into the batch (`gather`). Stacking the chunks and then taking
+    rows, or a Batch per sequence stacked, cost more than training on them when sequences are
+    short (2c-1, 20 trials: 1.9 of the 5.0 ms an iteration took, per sequence).
     """
 
     def __init__(self, streams: list[Stream]):
-        self.streams, self.buffers, self.chunk, self.starts = streams, (), None, None
+        self.streams = streams
 
     def next(self, active) -> Batch:
-        rows = [self.streams[k].advance() for k in active]
-        self._restack(active)
-        return self.chunk.take(self.starts + np.array(rows))
-
-    def _restack(self, active) -> None:
-        """Stack the active streams' chunks again where one of them changed."""
-        buffers = tuple(self.streams[k].buffer for k in active)
-        if len(buffers) != len(self.buffers) or any(a is not b for a, b in zip(buffers, self.buffers)):
-            self.buffers, self.chunk = buffers, stack(list(buffers))
-            self.starts = np.cumsum([0] + [len(b) for b in buffers[:-1]])
+        return self.next_many(active, 1)
 
     def ready(self, active) -> int:
         """How many sequences every active stream gives before one of them must draw again."""
@@ -83,6 +76,13 @@ class Lockstep:
     def next_many(self, active, k: int) -> Batch:
         """The next `k` (at most `ready`) sequences of each active stream, stacked network by
         network: rows j*k … j*k+k-1 are those of the j-th active trial."""
-        rows = np.array([[self.streams[j].advance() for _ in range(k)] for j in active])
-        self._restack(active)
-        return self.chunk.take((self.starts[:, None] + rows).ravel())
+        if k > self.ready(active):
+            raise ValueError(f"{k} sequences asked, {self.ready(active)} ready before a stream draws again")
+        starts = [self.streams[j].take(k) for j in active]
+        return gather([self.streams[j].buffer for j in active], starts, k)
+
+    def row_size(self, active) -> int:
+        """Numbers in one row of the outputs over the active streams' current chunks: the
+        longest sequence's steps × the outputs (1 before the first draw)."""
+        return max((s.buffer.y.shape[1] * s.buffer.y.shape[2] for s in (self.streams[j] for j in active)
+                    if s.buffer is not None), default=1)

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from . import backend, provenance, scale
 from . import checkpoint as ckpt
-from .evaluation import evaluate
+from .evaluation import Stacked, evaluate
 from .learner import Learner
 from .stopping import TestSet
 from .streams import Lockstep, Stream, initial_weights, trial_rngs
@@ -106,6 +106,7 @@ class Training:
         stop.start(trials)
         self.seen, self.earlier = 0, 0.0  # earlier: wall time spent in earlier sittings
         self.active = np.arange(trials)
+        self._stacked = None  # the active trials' test sets, stacked (`evaluation.Stacked`)
 
     @property
     def identity(self) -> dict:
@@ -149,10 +150,10 @@ class Training:
                 and not (stop_when_solved and self.run.solved.all()))
 
     def widen(self, values, fill):
-        """Values of the active trials as a (trials,) array, `fill` for the frozen ones."""
+        """Values of the active trials (along the first axis) for every trial, `fill` for the frozen ones."""
         if values is None or len(self.active) == self.run.trials:
             return values
-        out = np.full(self.run.trials, fill, dtype=np.asarray(values).dtype)
+        out = np.full((self.run.trials,) + np.shape(values)[1:], fill, dtype=np.asarray(values).dtype)
         out[self.active] = values
         return out
 
@@ -170,6 +171,7 @@ class Training:
         keep = np.array([i for i, k in enumerate(self.active) if self.run.solved_after[k] is None], dtype=int)
         if len(keep) < len(self.active):
             self.active, self.work = self.active[keep], self.work[backend.to_device(keep)]
+            self._stacked = None
             self.learner.select(keep)
         self.lr_active = self.lr if np.ndim(self.lr) == 0 else self.lr[self.active]
 
@@ -186,9 +188,7 @@ class Training:
 
     def _most(self) -> int:
         """Sequences per network in one call that keep its outputs under 32 MB."""
-        chunk = self.lockstep.chunk
-        per_row = 1 if chunk is None else chunk.y.shape[1] * chunk.y.shape[2]
-        return max(1, (1 << 22) // (per_row * len(self.active)))
+        return max(1, (1 << 22) // (self.lockstep.row_size(self.active) * len(self.active)))
 
     def step(self) -> np.ndarray:
         """Train every active trial on its next sequence: their squared errors, (active,)."""
@@ -236,12 +236,14 @@ class Training:
         targets = batch.mask.sum(axis=1).reshape(len(active), k) * batch.y.shape[2]
         sq_err = 2.0 * backend.to_host(loss) / np.maximum(targets, 1)
         # ST3 judges every training sequence, ST1/ST2 only the tests
-        correct = self.task.correct(y, batch).reshape(len(active), k) if self.stop.watches_training else None
-        for s in range(k):
-            self.seen += 1
-            if correct is not None:
-                solved = self.stop.on_sequence(self.widen(correct[:, s], True), self.widen(sq_err[:, s], 0.0))
-                self.mark(solved, None if weights is None else lambda j, s=s: weights(j, s))
+        seen, self.seen = self.seen, self.seen + k
+        if self.stop.watches_training:
+            correct = self.task.correct(y, batch).reshape(len(active), k)
+            solved = self.stop.on_many(self.widen(correct, True), self.widen(sq_err, 0.0), ~self.run.solved)
+            for s in np.flatnonzero(solved.any(axis=0)):  # in order: a trial keeps the first
+                self.seen = seen + int(s) + 1
+                self.mark(solved[:, s], None if weights is None else lambda j, s=s: weights(j, s))
+            self.seen = seen + k
         return [sq_err[:, s] for s in range(k)]
 
     def evaluate(self, errors: list) -> None:
@@ -256,8 +258,9 @@ class Training:
         if run.test_loss:
             loss, wrong = np.array(run.test_loss[-1]), np.rint((1.0 - np.array(run.test_correct[-1])) * run.test_size)
         abs_err = np.zeros(trials)
-        loss[active], wrong[active], abs_err[active] = evaluate(self.learner, self.work, self.task,
-                                                                [self.tests[k] for k in active])
+        if self._stacked is None:  # the active trials' sets, stacked once while they stay the same
+            self._stacked = Stacked([self.tests[k] for k in active], self.work.shape[1])
+        loss[active], wrong[active], abs_err[active] = evaluate(self.learner, self.work, self.task, self._stacked)
         train_error = [None] * trials
         for k, e in zip(active, np.mean(errors, axis=0)):
             train_error[k] = float(e)

@@ -243,24 +243,54 @@ def test_forward_stops_at_each_sequence_end(onehot):
     assert close(own[inside], net.forward(theta, batch.x, batch.lengths)[1][inside])
 
 
-def test_the_stacked_test_is_each_network_on_its_own_test_set():
-    """`evaluation.evaluate` runs every network's test set stacked, in pieces (`rows_per_call`);
-    each network's numbers are those of its test set alone, by the reference."""
+@pytest.mark.parametrize("onehot", [False, True], ids=["dense", "one-hot"])
+def test_forward_many_reads_each_networks_weights_in_place(onehot):
+    """k sequences per network, its weights not copied: the very outputs of `forward` with them
+    copied to every row (the reference learner's way, `Learner.forward_many`)."""
+    net, _, batch = case(NETS["B, 2 blocks of 2, gated, all biased"], onehot, seed=4, lengths=(9, 6, 4, 7, 8, 2))
+    theta = net.init(np.random.default_rng(5), 2)
+    fast, x = FastLSTM(net.config), batch.symbols if onehot else batch.values
+    for lengths in (None, batch.lengths):
+        got = fast.forward_many(theta, x, 3, lengths)[1]
+        assert np.array_equal(got, fast.forward(np.repeat(theta, 3, axis=0), x, lengths)[1])
+        inside = np.arange(x.shape[1])[None, :] < (np.full((6, 1), x.shape[1]) if lengths is None else lengths[:, None])
+        assert close(got[inside], net.forward_many(theta, batch.x, 3, lengths)[1][inside])
+    with pytest.raises(ValueError, match=r"lengths must have shape \(B=6,\)"):
+        fast.forward_many(theta, x, 3, batch.lengths[:3])
+
+
+@pytest.mark.parametrize("row, task", [("6a", tasks.make("6a")), ("2c-1", tasks.make("2c", p=50, q=50)),
+                                       ("1-1", tasks.make("1"))])
+def test_the_stacked_test_is_each_network_on_its_own_test_set(row, task):
+    """`evaluation.evaluate` runs every network's test set stacked, in pieces (`evaluation.LIMIT`);
+    each network's numbers are those of its test set alone, by the reference, and those of the
+    definitions: the loss, the criterion and the errors of each sequence over all its steps."""
     from lstm97 import evaluation
 
-    task = tasks.make("6a")
-    ref = LSTM(ARCHITECTURES["6a"])
+    ref = LSTM(ARCHITECTURES[row])
     theta = ref.init(np.random.default_rng(0), 3)
     tests = [task.sample(np.random.default_rng(k), 40) for k in range(3)]
     alone = [evaluation.evaluate(ref, theta[k:k + 1], task, tests[k:k + 1], squared=True) for k in range(3)]
+    for k, (b, got) in enumerate(zip(tests, alone)):
+        y = ref.forward(np.repeat(theta[k:k + 1], len(b), axis=0), b.x)[1]
+        sq, ab = evaluation.sequence_errors(y, b, task.reference(b))
+        want = (b.loss(y).mean(), (~task.correct(y, b)).sum(), ab.mean(), sq.mean())
+        assert got[1][0] == want[1] and all(close(g[0], w) for g, w in zip(got, want)), k
+    T = max(t.y.shape[1] for t in tests) * task.n_out
     for learner in (FastLSTM(ref.config), ref):
-        for limit in (1 << 22, 7 * 110 * 4):  # all at once; 7 rows per call, cutting across networks
-            old = evaluation.rows_per_call
-            evaluation.rows_per_call = lambda batch, n, limit=limit: old(batch, n, limit)
+        # all at once; 80 sequences per call in 8 blocks of 10; 7 per call, cutting across networks
+        for limit, calls in ((1 << 22, [(3, 40)]), (2 * 40 * T, [(8, 10), (4, 10)]), (7 * T, None)):
+            old = evaluation.LIMIT
+            evaluation.LIMIT = limit
             try:
+                layout = [(len(nets), k) for _, nets, k, *_ in evaluation.Stacked(tests, theta.shape[1]).parts]
                 stacked = evaluation.evaluate(learner, theta, task, tests, squared=True)
             finally:
-                evaluation.rows_per_call = old
+                evaluation.LIMIT = old
+            if calls is None:  # at most 7 sequences per call (fewer where their weights take more room)
+                calls = [(n, 1) for n, _ in layout]
+                assert sum(n for n, _ in layout) == 120 and max(n for n, _ in layout) <= 7
+            assert layout == calls, (limit, layout)
             for k in range(3):
                 assert stacked[1][k] == alone[k][1][0]
                 assert all(close(a[k], b[0]) for a, b in zip(stacked, alone[k]))

@@ -116,6 +116,20 @@ def test_reber_criterion_needs_memory_of_the_branch():
     assert not task.correct(out, b)[0]
 
 
+@pytest.mark.parametrize("targets", ["next", "legal"])
+def test_reber_compiled_criterion_is_every_step_right(targets):
+    """`correct` (compiled) is `step_correct` on every step, ties and NaN outputs included."""
+    task = tasks.EmbeddedReber(targets=targets)
+    b = task.sample(rng(6), 400)
+    out = task.reference(b) + rng(7).normal(0.0, 0.3, b.y.shape)
+    out[::7] = np.round(out[::7])                       # ties between legal and other units
+    short = int(np.argmin(b.lengths))
+    out[5, 2, 3] = out[9, 0, 0] = out[short, -1] = np.nan  # the last: past the shortest string's end
+    want = task.step_correct(out, b).all(axis=1)
+    assert 0 < want.sum() < len(b) and not want[5] and not want[9]
+    assert task.correct(out, b).tolist() == want.tolist()
+
+
 # ---------------------------------------------------------------- experiment 2
 
 def test_2a_has_two_sequences():
@@ -420,9 +434,9 @@ def _per_sequence_6(task, rng, n):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_compiled_draws_are_the_recorded_streams(seed):
-    """The generators draw a chunk's runs in compiled code (`integer_runs`), and a recorded row
-    reruns only if they are the very numbers the per-sequence Python loop drew, leaving the
-    generator in the very same state."""
+    """The generators lay a chunk out in compiled code, drawing each sequence's run there, and a
+    recorded row reruns only if they are the very numbers the per-sequence Python loop drew,
+    leaving the generator in the very same state; the target is the class, at the end alone."""
     for task in (tasks.make("2c", p=50, q=50), tasks.make("2c", p=1000, q=1000), tasks.make("2c", p=3, q=1),
                  tasks.make("6a"), tasks.make("6b")):
         for n in (1, 7, 64):
@@ -435,7 +449,6 @@ def test_compiled_draws_are_the_recorded_streams(seed):
                 symbols = _per_sequence_6(task, b, n)
             assert batch.symbols.dtype == symbols.dtype and np.array_equal(batch.symbols, symbols), (task, n)
             assert a.bit_generator.state == b.bit_generator.state
-    counts = np.array([0, 5, 1, 33])
-    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
-    runs = tasks.base.integer_runs(a, -4, 2**40, counts)
-    assert np.array_equal(runs, np.concatenate([b.integers(-4, 2**40, size=c) for c in counts]))
+            assert np.array_equal(batch.mask, tasks.base.end_mask(batch.lengths))
+            assert np.array_equal(batch.y[batch.mask], np.eye(task.n_out)[batch.info["cls"]])
+            assert batch.y.sum() == n

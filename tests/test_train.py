@@ -38,8 +38,8 @@ def test_seeds_differ_and_repeat():
 
 
 def next_of(stream):
-    """One stream's next sequence on its own (`advance` first: it may draw a new chunk)."""
-    i = stream.advance()
+    """One stream's next sequence on its own (`take` first: it may draw a new chunk)."""
+    i = stream.take(1)
     return stream.buffer.take(i)
 
 
@@ -60,21 +60,25 @@ FIRST_OF_EACH_TASK = list({p.task: name for name, p in reversed(experiments.PROT
 
 @pytest.mark.parametrize("name", FIRST_OF_EACH_TASK)
 def test_lockstep_gives_the_stacked_next_sequences(name):
-    """The training loop's batches are exactly the stacked sequences of each trial's stream,
-    also when trials leave the batch (frozen when solved) part-way through a chunk."""
+    """The training loop's batches are exactly the stacked sequences of each trial's stream, one
+    or several per trial, also when trials leave the batch (frozen when solved) part-way through
+    a chunk."""
     task = experiments.get(name).scaled("ci").make_task()
 
     def fresh():
         return [streams.Stream(task.for_trial(0, k), streams.trial_rngs(0, k)[1]) for k in range(3)]
 
     lockstep, plain = streams.Lockstep(fresh()), fresh()
-    active = np.arange(3)
-    for it in range(2 * streams.CHUNK + 5):
-        if it == streams.CHUNK // 2:
+    active, it, sizes = np.arange(3), 0, iter([1, 5, 1, 20, 7] * 9)
+    while it < 2 * streams.CHUNK + 5:
+        if it >= streams.CHUNK // 2:
             active = np.array([0, 2])
-        if it == streams.CHUNK + 3:
+        if it >= streams.CHUNK + 3:
             active = np.array([2])
-        got, want = lockstep.next(active), stack([next_of(plain[k]) for k in active])
+        k = min(next(sizes), lockstep.ready(active))
+        got = lockstep.next_many(active, k)
+        want = stack([next_of(plain[j]) for j in active for _ in range(k)])
+        it += k
         for field in ("y", "mask", "lengths", "values", "symbols", "reference"):
             a, b = getattr(got, field), getattr(want, field)
             assert (a is None and b is None) or np.array_equal(a, b), (name, it, field)
@@ -100,6 +104,41 @@ def test_recent_counts_the_wrong_sequences_of_its_window_across_a_restore(beta):
         bounded = error[window].mean(axis=0) < beta if beta else True
         want = ((~correct[window]).sum(axis=0) <= 1) & bounded & (n >= 6)
         assert got.tolist() == want.tolist(), n
+
+
+@pytest.mark.parametrize("beta", [0.6, None])
+@pytest.mark.parametrize("p_correct", [0.8, 0.99])
+def test_recent_on_many_is_on_sequence_in_a_row(beta, p_correct):
+    """Several sequences at once (the compiled path's chunks) decide exactly what one at a time do."""
+    rng = np.random.default_rng(1)
+    correct, error = rng.random((3, 300)) < p_correct, rng.random((3, 300))
+    one, many = (stopping.Recent(beta, window=17, max_wrong=1) for _ in range(2))
+    one.start(3), many.start(3)
+    n, decided = 0, False
+    for k in [1, 5, 16, 17, 3, 30, 64, 2] * 4:
+        k = min(k, 300 - n)
+        if k == 0:
+            break
+        got = many.on_many(correct[:, n:n + k], error[:, n:n + k])
+        want = np.stack([one.on_sequence(correct[:, n + s], error[:, n + s]) for s in range(k)], axis=1)
+        assert got.shape == (3, k) and got.tolist() == want.tolist(), n
+        assert many.wrong.tolist() == one.wrong.tolist() and many.n == one.n
+        n, decided = n + k, decided or want.any()
+    assert n == 300 and decided, "the rule must decide something in this test"
+    # trials solved before need not be judged again: where no other one can be, one pass, all False
+    rule, twin, pending = stopping.Recent(None, window=4), stopping.Recent(None, window=4), np.array([False, True])
+    rule.start(2), twin.start(2)
+    answers = []
+    for block in ([[1, 1, 1, 1], [1, 1, 1, 0]], [[1, 1, 1], [1, 1, 1]], [[1, 1], [1, 1]]):
+        block = np.array(block, dtype=bool)
+        got = rule.on_many(block, np.zeros(block.shape), pending)
+        want = np.stack([twin.on_sequence(block[:, s], np.zeros(2)) for s in range(block.shape[1])], axis=1)
+        assert got[1].tolist() == want[1].tolist() and rule.wrong.tolist() == twin.wrong.tolist()
+        answers.append((got, want))
+    (got, want) = answers[1]  # trial 1 has a wrong sequence in every window: nothing judged
+    assert want[0].all() and not got.any()
+    (got, want) = answers[2]  # it leaves the window: judged as one at a time
+    assert got.tolist() == want.tolist() == [[True, True], [True, True]]
 
 
 def test_record_is_plain_data_with_provenance():

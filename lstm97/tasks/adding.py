@@ -14,8 +14,9 @@ the text (spec decision 12); arrays here are 0-based.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from .base import Batch, Task, check_int, check_n, check_rng, end_mask
+from .base import Batch, Task, check_int, check_n, check_rng
 
 
 class MarkedPairs(Task):
@@ -43,23 +44,33 @@ class MarkedPairs(Task):
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         rng, n = check_rng(rng), check_n(n)
         lengths = rng.integers(self.T, self.T + self.T // 10 + 1, size=n)
-        Tmax, rows = lengths.max(), np.arange(n)
-        value = rng.uniform(self.low, self.high, size=(n, Tmax))
+        value = rng.uniform(self.low, self.high, size=(n, lengths.max()))
         first = rng.integers(0, 10, size=n)
         r = rng.integers(0, self.T // 2 - 1, size=n)  # among the first T/2 - 1 unmarked pairs
         second = r + (r >= first)
-        marker = np.zeros((n, Tmax))
-        marker[:, 0] = -1.0
-        marker[rows, lengths - 1] = -1.0
-        marker[rows, first] = marker[rows, second] = 1.0
-        value[:, 0] = np.where(marker[:, 0] == 1.0, self.first_value, value[:, 0])
-        value = np.where(np.arange(Tmax)[None, :] < lengths[:, None], value, 0.0)
-        x1, x2 = value[rows, first], value[rows, second]
-        mask = end_mask(lengths)
-        y = np.zeros((n, Tmax, 1))
+        x, mask, x1, x2 = _marked_pairs(lengths, value, first, second, self.first_value)
+        y = np.zeros(mask.shape + (1,))
         y[mask, 0] = self.combine(x1, x2)
-        return Batch(y=y, mask=mask, lengths=lengths, n_in=2, values=np.stack([value, marker], axis=2),
+        return Batch(y=y, mask=mask, lengths=lengths, n_in=2, values=x,
                      info={"marks": np.stack([first, second], axis=1), "x1": x1, "x2": x2})
+
+
+@njit(cache=True)
+def _marked_pairs(lengths, value, first, second, first_value):
+    """The pairs (value, marker) laid out, zero past each end; a marked first pair's value set
+    to `first_value`; the marked values X1, X2 and the mask of the last steps."""
+    n, T = value.shape
+    x, mask = np.zeros((n, T, 2)), np.zeros((n, T), dtype=np.bool_)
+    x1, x2 = np.empty(n), np.empty(n)
+    for i in range(n):
+        end = lengths[i] - 1
+        x[i, :end + 1, 0] = value[i, :end + 1]
+        x[i, 0, 1] = x[i, end, 1] = -1.0
+        x[i, first[i], 1] = x[i, second[i], 1] = 1.0
+        if first[i] == 0 or second[i] == 0:
+            x[i, 0, 0] = first_value
+        x1[i], x2[i], mask[i, end] = x[i, first[i], 0], x[i, second[i], 0], True
+    return x, mask, x1, x2
 
 
 class Adding(MarkedPairs):

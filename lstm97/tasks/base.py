@@ -10,7 +10,6 @@ import inspect
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
 from .. import backend
 
@@ -114,6 +113,30 @@ def stack(batches: list[Batch]) -> Batch:
                  reference=cat("reference", 0.0), info=info)
 
 
+def gather(batches: list[Batch], starts, k: int) -> Batch:
+    """Rows `starts[j]` … `starts[j] + k - 1` of each batch j, stacked in that order and trimmed
+    to their longest: `stack(batches).take(those rows)` in one copy instead of two."""
+    lengths = np.concatenate([b.lengths[s:s + k] for b, s in zip(batches, starts)])
+    T, first = int(lengths.max()), batches[0]
+
+    def cat(name, fill):
+        parts = [getattr(b, name) for b in batches]
+        if parts[0] is None:
+            return None
+        out = np.full((len(lengths), T) + parts[0].shape[2:], fill, dtype=parts[0].dtype)
+        for j, (p, s) in enumerate(zip(parts, starts)):
+            piece = p[s:s + k, :T]
+            out[j * k:(j + 1) * k, :piece.shape[1]] = piece
+        return out
+
+    info = {}
+    for key, v in first.info.items():
+        vs = [b.info[key][s:s + k] for b, s in zip(batches, starts)]
+        info[key] = np.concatenate(vs) if isinstance(v, np.ndarray) else [x for part in vs for x in part]
+    return Batch(y=cat("y", 0.0), mask=cat("mask", False), lengths=lengths, n_in=first.n_in,
+                 values=cat("values", 0.0), symbols=cat("symbols", -1), reference=cat("reference", 0.0), info=info)
+
+
 def one_hot(symbols: np.ndarray, n: int) -> np.ndarray:
     """Local code: row k of the identity for symbol k, a zero row for -1 (padding)."""
     out = np.zeros(symbols.shape + (n,))
@@ -128,33 +151,6 @@ def pad(rows: list[np.ndarray], fill) -> np.ndarray:
     out = np.full((len(rows), T) + rows[0].shape[1:], fill, dtype=np.result_type(rows[0], fill))
     for i, r in enumerate(rows):
         out[i, : len(r)] = r
-    return out
-
-
-def integer_runs(rng: np.random.Generator, low: int, high: int, counts: np.ndarray) -> np.ndarray:
-    """`rng.integers(low, high, size=c)` for each c of `counts` in turn, concatenated: the same
-    numbers, and the same state of `rng` after, as those calls made one by one from Python (the
-    tasks that draw one run per sequence, 2c and 6), in one compiled call (Numba runs NumPy's own
-    `Generator` algorithms on the generator's state)."""
-    return _integer_runs(rng, low, high, np.asarray(counts, dtype=np.int64))
-
-
-@njit(cache=True)
-def _integer_runs(rng, low, high, counts):
-    out = np.empty(counts.sum(), dtype=np.int64)
-    start = 0
-    for c in counts:
-        out[start:start + c] = rng.integers(low, high, c)
-        start += c
-    return out
-
-
-def rows_of(values: np.ndarray, lengths: np.ndarray, first: int, T: int, fill) -> np.ndarray:
-    """A (B, T) array holding the runs of `values` (concatenated, `lengths` long) from column
-    `first` of each row on, `fill` elsewhere: `pad` for runs drawn by `integer_runs`."""
-    out = np.full((len(lengths), T), fill, dtype=values.dtype)
-    cols = np.arange(T)[None, :] - first
-    out[(cols >= 0) & (cols < lengths[:, None])] = values
     return out
 
 

@@ -4,8 +4,9 @@ long lags among many distractors (2c) (paper Sec. 5.2). All inputs are locally c
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from .base import Batch, Task, check_int, check_n, check_rng, end_mask, integer_runs, one_hot, rows_of, step_mask
+from .base import Batch, Task, check_int, check_n, check_rng, one_hot, step_mask
 
 
 class NoiseFreeLag(Task):
@@ -98,14 +99,22 @@ class VeryLongLag(Task):
 
     def sample(self, rng: np.random.Generator, n: int) -> Batch:
         rng, n = check_rng(rng), check_n(n)
-        cls = (rng.random(n) < 0.5).astype(int)            # 0: x, 1: y
+        cls = (rng.random(n) < 0.5).astype(np.int64)       # 0: x, 1: y
         extra = rng.geometric(self.p_trigger, size=n) - 1  # distractors after the first q
-        distract = integer_runs(rng, 0, self.p, self.q + extra)  # one draw of q + k per sequence
-        lengths = self.q + extra + 3                       # b, x|y, the distractors, e
-        symbols = rows_of(distract, self.q + extra, 2, int(lengths.max()), -1)
-        symbols[:, 0], symbols[:, 1] = self.b, self.p + 2 + cls
-        symbols[np.arange(n), lengths - 1] = self.e
-        mask = end_mask(lengths)
-        y = np.zeros(symbols.shape + (2,))
-        y[mask] = np.eye(2)[cls]
+        symbols, y, mask, lengths = _very_long_lags(rng, self.p, self.q, cls, extra)
         return Batch(y=y, mask=mask, lengths=lengths, n_in=self.n_in, symbols=symbols, info={"cls": cls})
+
+
+@njit(cache=True)
+def _very_long_lags(rng, p, q, cls, extra):
+    """2c's sequences laid out, with one draw of their q + k distractors each, in turn: b, x|y,
+    the distractors, e; the target, the class, at e."""
+    n, lengths = len(cls), q + extra + 3
+    symbols = np.full((n, lengths.max()), -1, dtype=np.int64)
+    y, mask = np.zeros(symbols.shape + (2,)), np.zeros(symbols.shape, dtype=np.bool_)
+    for i in range(n):
+        end = lengths[i] - 1
+        symbols[i, 0], symbols[i, 1] = p + 1, p + 2 + cls[i]
+        symbols[i, 2:end] = rng.integers(0, p, end - 2)
+        symbols[i, end], mask[i, end], y[i, end, cls[i]] = p, True, 1.0
+    return symbols, y, mask, lengths

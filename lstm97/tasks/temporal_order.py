@@ -9,8 +9,9 @@ in a local code; correct when every output's error is below 0.3.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from .base import Batch, Task, check_int, check_n, check_rng, end_mask, integer_runs, rows_of
+from .base import Batch, Task, check_int, check_n, check_rng
 
 SYMBOLS = "EBabcdXY"
 E, B, X = 0, 1, 6  # a..d are 2..5, Y is 7
@@ -58,12 +59,23 @@ class TemporalOrder(Task):
         lengths = rng.integers(self.length[0], self.length[1] + 1, size=n)
         pos = np.stack([rng.integers(lo, hi + 1, size=n) - 1 for lo, hi in self.windows], axis=1)
         bits = rng.integers(0, 2, size=(n, k))  # 0: X, 1: Y
-        symbols = rows_of(integer_runs(rng, 2, 6, lengths), lengths, 0, int(lengths.max()), -1)  # a, b, c, d
-        symbols[:, 0], symbols[np.arange(n), lengths - 1] = E, B
-        symbols[np.arange(n)[:, None], pos] = X + bits
         cls = bits @ (2 ** np.arange(k)[::-1])  # first symbol is the most significant bit
-        mask = end_mask(lengths)
-        y = np.zeros((n, lengths.max(), self.n_out))
-        y[mask] = np.eye(self.n_out)[cls]
+        symbols, y, mask = _temporal_order(rng, lengths, pos, bits, cls, self.n_out)
         return Batch(y=y, mask=mask, lengths=lengths, n_in=self.n_in, symbols=symbols,
                      info={"cls": cls, "positions": pos + 1})
+
+
+@njit(cache=True)
+def _temporal_order(rng, lengths, pos, bits, cls, n_out):
+    """The sequences laid out, with one draw of their a, b, c, d each, in turn: E first, B last,
+    X or Y at `pos`; the target, the class, at B."""
+    n = len(lengths)
+    symbols = np.full((n, lengths.max()), -1, dtype=np.int64)
+    y, mask = np.zeros(symbols.shape + (n_out,)), np.zeros(symbols.shape, dtype=np.bool_)
+    for i in range(n):
+        end = lengths[i] - 1
+        symbols[i, :end + 1] = rng.integers(2, 6, end + 1)
+        symbols[i, 0], symbols[i, end], mask[i, end], y[i, end, cls[i]] = E, B, True, 1.0
+        for j in range(pos.shape[1]):
+            symbols[i, pos[i, j]] = X + bits[i, j]
+    return symbols, y, mask
