@@ -10,8 +10,8 @@
 
 A run never replaces a record (--overwrite does) and, at the paper's scale, starts only from
 committed code (--allow-dirty runs anyway; the record says so). Exit codes: 0 done, 2 refused
-(one line says why), 3 stopped by --max-minutes, 130/143 stopped by Ctrl-C/SIGTERM (the last
-checkpoint stays for --resume). The steps of a run are `lstm97.run.run`; this module only reads
+(one line says why), 3 stopped by --max-minutes, 130/143 stopped by Ctrl-C/SIGTERM (at the next
+evaluation, with a checkpoint for --resume; a second signal stops at once). The steps of a run are `lstm97.run.run`; this module only reads
 the command line.
 """
 from __future__ import annotations
@@ -100,7 +100,8 @@ _signals: list[int] = []  # the signal that stopped a run, if one did
 
 
 def _stopped(signum, frame):
-    """Ctrl-C (SIGINT) and SIGTERM end a run through `run.Interrupted`, without a traceback."""
+    """Ctrl-C (SIGINT) and SIGTERM outside a run's training (which `run.run` handles: it stops at
+    its next evaluation) end it at once, without a traceback."""
     _signals.append(signum)
     raise KeyboardInterrupt
 
@@ -121,7 +122,7 @@ def _run(args, argv) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:  # `run.Interrupted` says where the last checkpoint is
-        signum = _signals[-1] if _signals else signal.SIGINT
+        signum = getattr(err, "signum", None) or (_signals[-1] if _signals else signal.SIGINT)
         print(f"{args.experiment}: stopped by {signal.Signals(signum).name}" + (f"; {err}" if str(err) else ""),
               file=sys.stderr)
         return 128 + signum

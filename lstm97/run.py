@@ -9,8 +9,11 @@ cannot do is a `Refused` (a ValueError) with one line that says why and what to 
 """
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +29,38 @@ class Refused(ValueError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """A run stopped by Ctrl-C (or SIGTERM, through the command line); says where its last
-    checkpoint is, from which `resume` goes on."""
+    """A run stopped by Ctrl-C or SIGTERM (`signum`); says where its last checkpoint is, from
+    which `resume` goes on."""
+
+    def __init__(self, message: str, signum: int = signal.SIGINT):
+        super().__init__(message)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stop_at_evaluation():
+    """While a run trains: Ctrl-C (SIGINT) or SIGTERM asks it to stop at its next evaluation,
+    where it writes its checkpoint, so nothing trained is lost; a second signal stops it at once,
+    back at the last checkpoint. Yields the signals received. Outside the main thread, where no
+    handler can be set, a signal keeps its usual effect."""
+    got = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+
+    def asked(signum, frame):
+        got.append(signum)
+        if len(got) > 1:
+            raise KeyboardInterrupt
+        _say(f"{signal.Signals(signum).name}: stopping at the next evaluation, after writing a checkpoint "
+             f"(send it again to stop at once)")
+
+    before = {s: signal.signal(s, asked) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield got
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
 
 
 @dataclass
@@ -141,7 +174,8 @@ def run(protocol, *, trials: int | None = None, max_sequences: int | None = None
     `command` (the command line, a list) goes into the record. Raises `Refused` before training
     where the run cannot start (a record at `out` without `overwrite`, a checkpoint without
     `resume`, an unwritable folder, changed code at the paper's scale without `allow_dirty`, an
-    engine the protocol cannot use, an unreadable checkpoint), and `Interrupted` on Ctrl-C.
+    engine the protocol cannot use, an unreadable checkpoint), and `Interrupted` on Ctrl-C or SIGTERM:
+    the first stops the run at its next evaluation with a checkpoint (`_stop_at_evaluation`).
 
     With `record=False` (the chapters' live runs) nothing is written, neither record nor
     checkpoint: `Outcome.record` holds the record that would have been written, `path` is None.
@@ -159,17 +193,21 @@ def run(protocol, *, trials: int | None = None, max_sequences: int | None = None
     _check_start(path, ckpt, resume=resume, overwrite=overwrite, allow_dirty=allow_dirty)
     if resume and not ckpt.exists():
         _say(f"{protocol.name}: no checkpoint {ckpt} to resume from: starting afresh")
-    try:
-        done = _train(protocol, learner, engine, seed, eval_every, progress, checkpoint=str(ckpt),
-                      checkpoint_every=checkpoint_every, resume=resume and ckpt.exists(),
-                      time_limit=None if max_minutes is None else 60 * max_minutes)
-        if not done.finished:
-            return Outcome(protocol, engine, done, path, None, ckpt)
-        kept = records.save_run(path, protocol, done, engine, _extra(protocol, learner, done, seed), command)
-    except KeyboardInterrupt:
-        raise Interrupted(_left(ckpt, checkpoint_every)) from None
-    except OSError as err:  # writing a checkpoint or the record: the folder was checked, so a full disk, say
-        raise Refused(f"{err}; {_left(ckpt, checkpoint_every)}") from None
+    with _stop_at_evaluation() as got:
+        try:
+            done = _train(protocol, learner, engine, seed, eval_every, progress, checkpoint=str(ckpt),
+                          checkpoint_every=checkpoint_every, resume=resume and ckpt.exists(),
+                          time_limit=None if max_minutes is None else 60 * max_minutes,
+                          should_stop=lambda: bool(got))
+            if not done.finished and got:  # stopped at an evaluation, as the signal asked
+                raise KeyboardInterrupt
+            if not done.finished:
+                return Outcome(protocol, engine, done, path, None, ckpt)
+            kept = records.save_run(path, protocol, done, engine, _extra(protocol, learner, done, seed), command)
+        except KeyboardInterrupt:
+            raise Interrupted(_left(ckpt, checkpoint_every), got[-1] if got else signal.SIGINT) from None
+        except OSError as err:  # writing a checkpoint or the record: the folder was checked, so a full disk, say
+            raise Refused(f"{err}; {_left(ckpt, checkpoint_every)}") from None
     ckpt.unlink(missing_ok=True)
     return Outcome(protocol, engine, done, path, kept, None)
 

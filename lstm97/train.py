@@ -300,7 +300,7 @@ def train(learner: Learner, task: Task, *, lr: float, trials: int, max_sequences
           eval_every: int = 100, test_size: int = 256, stop=None, stop_when_solved: bool = True,
           progress: bool = True, on_evaluation=None, checkpoint: str | None = None,
           checkpoint_every: float = 60.0, resume: bool = False, time_limit: float | None = None,
-          freeze_solved: bool = False) -> Run:
+          should_stop=None, freeze_solved: bool = False) -> Run:
     """Train `trials` independent networks online, one sequence per network per iteration.
 
     `lr` is one learning rate, or one per trial: a sweep over learning rates is one batched run.
@@ -312,7 +312,8 @@ def train(learner: Learner, task: Task, *, lr: float, trials: int, max_sequences
     evaluation after every `checkpoint_every` seconds; with `resume=True` a run starts from that
     file if it exists, and ends exactly as if it had never stopped. With `time_limit` (seconds)
     the run stops at the first evaluation past it, writes its checkpoint and returns a `Run` with
-    `finished = False`: a long run split over sittings. With `freeze_solved`, a trial solved at an
+    `finished = False`: a long run split over sittings; so does `should_stop()`, asked at every
+    evaluation, when it returns True (a Ctrl-C caught by `run.run`). With `freeze_solved`, a trial solved at an
     evaluation trains no further (the paper's protocol; see the module docstring): at later
     evaluations its test numbers are those of its frozen weights, its training error None.
 
@@ -342,7 +343,8 @@ def train(learner: Learner, task: Task, *, lr: float, trials: int, max_sequences
         bar.update(training.seen - bar.n)
         bar.set_postfix(solved=f"{int(run.solved.sum())}/{trials}", loss=f"{np.mean(run.test_loss[-1]):.3g}",
                         refresh=False)
-        out_of_time = time_limit is not None and time.perf_counter() - training.started >= time_limit
+        out_of_time = ((time_limit is not None and time.perf_counter() - training.started >= time_limit)
+                       or (should_stop is not None and should_stop()))
         if checkpoint is not None and (out_of_time or time.perf_counter() - last_saved >= checkpoint_every):
             training.save(checkpoint)
             last_saved = time.perf_counter()

@@ -67,28 +67,34 @@ def test_help_says_what_resume_does_without_a_checkpoint():
 
 
 @pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_ctrl_c_and_sigterm_say_where_the_checkpoint_is(tmp_path, signum, code):
-    """No traceback: one line naming the last checkpoint and --resume; the checkpoint stays and resumes."""
+def test_ctrl_c_and_sigterm_stop_at_the_next_evaluation_with_a_checkpoint(tmp_path, signum, code):
+    """No traceback, nothing trained lost: sent before the first checkpoint was due (every 300 s
+    by default), the signal stops the run at its next evaluation, which writes one; one line names
+    it and --resume, and the run goes on from it to its end."""
     out = tmp_path / "r.json"
-    proc = subprocess.Popen([sys.executable, "-m", "lstm97", "run", *SMALL, "--out", str(out),
-                             "--checkpoint-every", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ckpt = tmp_path / "r.json.ckpt"
-    deadline = time.time() + 120
-    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
+    proc = subprocess.Popen([sys.executable, "-m", "lstm97", "run", *SMALL, "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while "scale ci" not in proc.stderr.readline():  # the header: the run has begun
+        assert proc.poll() is None
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=120)
+    ckpt = tmp_path / "r.json.ckpt"
     assert proc.returncode == code, err
+    assert "stopping at the next evaluation, after writing a checkpoint" in err
     assert "Traceback" not in err and f"{ckpt} holds the last checkpoint; --resume goes on from it" in err
     assert ckpt.exists() and not out.exists()
     assert cli("run", *SMALL, "--out", str(out), "--resume").returncode == 0 and out.exists()
 
 
-def test_an_interrupt_before_the_first_checkpoint_says_there_is_none(tmp_path):
+def test_a_second_signal_stops_at_once_and_says_there_is_no_checkpoint_yet(tmp_path):
+    """The first evaluation far away (--eval-every): the second Ctrl-C does not wait for it."""
     proc = subprocess.Popen([sys.executable, "-m", "lstm97", "run", *SMALL, "--max-sequences", "100000",
-                             "--out", str(tmp_path / "r.json")],
+                             "--eval-every", "100000", "--out", str(tmp_path / "r.json")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while "scale ci" not in proc.stderr.readline():  # the header: the run has begun
+    while "scale ci" not in proc.stderr.readline():
+        assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    while "stopping at the next evaluation" not in proc.stderr.readline():
         assert proc.poll() is None
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)

@@ -329,6 +329,28 @@ def test_minibatch_state_resumes(tmp_path):
     assert np.array_equal(resumed.weights, whole.weights) and resumed.test_loss == whole.test_loss
 
 
+def test_should_stop_ends_at_that_evaluation_with_a_checkpoint_that_resumes(tmp_path):
+    """What a Ctrl-C in `run.run` asks: the run stops at the evaluation where `should_stop()` first
+    says so, writes its checkpoint there (whatever `checkpoint_every`), and resumes to the very
+    result of a run never stopped."""
+    from lstm97.experiments import ARCHITECTURES
+    from lstm97.fast import FastLSTM
+
+    def run(**kw):
+        return train.train(FastLSTM(ARCHITECTURES["4-1"]), tasks.make("4", T=20), lr=0.5, trials=2,
+                           max_sequences=300, seed=4, eval_every=50, test_size=16, stop_when_solved=False,
+                           progress=False, **kw)
+
+    whole = run()
+    ckpt = str(tmp_path / "run.ckpt")
+    asked = iter([False, False, True])
+    cut = run(checkpoint=ckpt, checkpoint_every=1e9, should_stop=lambda: next(asked))
+    assert not cut.finished and cut.sequences == [50, 100, 150] and (tmp_path / "run.ckpt").exists()
+    resumed = run(checkpoint=ckpt, resume=True)
+    assert resumed.finished and resumed.sequences == whole.sequences
+    assert np.array_equal(resumed.weights, whole.weights) and resumed.test_loss == whole.test_loss
+
+
 def test_minibatch_needs_a_gradient():
     from lstm97.experiments import ARCHITECTURES
     from lstm97.lstm import LSTM
