@@ -29,6 +29,7 @@ padded steps count, since every implementation computes them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
 import os
@@ -212,6 +213,30 @@ def test_forward(learner, p, theta) -> float:
     return time.perf_counter() - t0
 
 
+@contextlib.contextmanager
+def spent_in(*methods):
+    """Seconds spent inside each of `methods` ((class, name) pairs) while the block runs, timed
+    by a wrapper put in their place for that while: {"Class.name": seconds}."""
+    spent, kept = {f"{cls.__name__}.{name}": 0.0 for cls, name in methods}, []
+    for cls, name in methods:
+        inner, key = getattr(cls, name), f"{cls.__name__}.{name}"
+        kept.append((cls, name, inner))
+
+        def timed(*args, inner=inner, key=key, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent[key] += time.perf_counter() - t0
+
+        setattr(cls, name, timed)
+    try:
+        yield spent
+    finally:
+        for cls, name, inner in kept:
+            setattr(cls, name, inner)
+
+
 def end_to_end(torch, n: int) -> None:
     """A real run against the kernel alone and torch.nn.LSTM, per row: `train.train` on the
     paper's protocol (all its trials, one evaluation per 1000 sequences as at paper scale), then
@@ -228,10 +253,12 @@ def end_to_end(torch, n: int) -> None:
     print("training time over the run's (2 threads); + tests: with the kernel's forward passes over the test sets;")
     print("× 2 threads: the run's (or the kernel's) speed on two threads over one. A paper-scale run of these rows")
     print("trains 10^5 to 10^6 sequences per trial: its one-off costs (the test sets, the sittings' provenance) weigh")
-    print("little there, and n = 10,000 keeps them small here too")
+    print("little there, and n = 10,000 keeps them small here too. Drawing: the run's time in Lockstep.next_many")
+    print("(the task generators and the batch the kernel reads); evaluating: in Training.evaluate (the tests,")
+    print("their forward passes included); both of the run on 2 threads")
     print(f"{'row':<5} {'trials':>6} {'n':>5} {'steps/seq':>9} {'run, 1 thread':>13} {'run, 2 threads':>14}"
           f" {'× 2 threads':>11} {'kernel alone':>12} {'kernel share':>12} {'+ tests share':>15} {'kernel × 2':>10}"
-          f" {'torch':>9}"
+          f" {'torch':>9} {'drawing':>8} {'evaluating':>10}"
           "   (network-steps/s)")
     threads = numba.get_num_threads()
     for name in ("1-5", "2c-1", "4-1", "6a"):
@@ -242,9 +269,10 @@ def end_to_end(torch, n: int) -> None:
         for t in sorted({1, min(2, threads)}):
             numba.set_num_threads(t)
             train.train(learner, p.make_task(), max_sequences=2, eval_every=1, **kw)  # warm-up
-            t0 = time.perf_counter()
-            train.train(learner, p.make_task(), max_sequences=n, eval_every=1000, **kw)
-            runs[t] = time.perf_counter() - t0
+            with spent_in((streams.Lockstep, "next_many"), (train.Training, "evaluate")) as parts:
+                t0 = time.perf_counter()
+                train.train(learner, p.make_task(), max_sequences=n, eval_every=1000, **kw)
+                runs[t] = time.perf_counter() - t0
         numba.set_num_threads(threads)
         task = p.make_task()
         lockstep = streams.Lockstep([streams.Stream(task.for_trial(SEED, k), streams.trial_rngs(SEED, k)[1])
@@ -270,9 +298,11 @@ def end_to_end(torch, n: int) -> None:
         if torch is not None:  # the same sequences, `trials` of them per batch (row j*CHUNK+s of chunk: trial j)
             batches = [c.take(np.arange(p.trials) * streams.CHUNK + s) for c in chunks[:2] for s in range(8)]
             torch_rate = f"{rate(torch_step(p.config(), p.trials), batches, 0.5, rounds=1):.3g}"
+        drawn, evaluated = parts.values()  # of the last run, the one on the most threads
         print(f"{name:<5} {p.trials:>6} {n:>5} {steps / n / p.trials:>9.0f} {steps / runs[1]:>13.3g}"
               f" {steps / best:>14.3g} {runs[1] / best:>11.2f} {steps / kernel:>12.3g} {kernel / best:>12.0%}"
-              f" {(kernel + tested) / best:>15.0%} {alone[1] / kernel:>10.2f} {torch_rate:>9}")
+              f" {(kernel + tested) / best:>15.0%} {alone[1] / kernel:>10.2f} {torch_rate:>9}"
+              f" {drawn / best:>8.0%} {evaluated / best:>10.0%}")
     print()
 
 
