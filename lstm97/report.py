@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from . import evaluation, experiments, records
+from . import evaluation, experiments, intervals, records
 from .fast import FastLSTM
 
 # ---------------------------------------------------------------------------------------------
@@ -145,6 +145,12 @@ def _other_seed(protocol, scale_name: str, folder, seed: int) -> str:
     return f"; seed {seed}: {len(s)}/{r['trials']} solved" + (f", median {np.median(s):,.0f}" if s else "")
 
 
+WINDOW_NOTE = ("Sequences to success are counted the paper's way (`report.window_counted`): for Experiment 2 (2a, 2b, "
+               "2c and their competitors) the 10,000 sequences of the success criterion's window are subtracted, "
+               f"since the paper's mean for 2a ({experiments.get('2a').paper['success_after']:,}) cannot include them. \"Median\" here: over the solved trials; "
+               "the chapters' tables also give the median over all trials, the unsolved censored at the budget, "
+               "with 95 % intervals.")
+
 FROZEN_NOTE = ("† begun before a solved trial stopped training (the run trained every trial to its end): the "
                "sequences until success are counted as in the later runs, and so comparable; the learning "
                "curves after a trial was solved and the wall time are not (they include the solved trials' "
@@ -155,7 +161,8 @@ def status_markdown(scale_name: str = "paper", folder=records.FOLDER) -> str:
     """The status section of README.md and results/README.md (`python -m lstm97 status --markdown`):
     the rows of the paper and of Part IV, the paper's competitors, and what † means."""
     return (status_table(experiments.PROTOCOLS.values(), scale_name, folder) + "\n\nThe paper's competitors:\n\n"
-            + status_table(experiments.COMPETITORS.values(), scale_name, folder) + "\n\n" + FROZEN_NOTE + "\n\n"
+            + status_table(experiments.COMPETITORS.values(), scale_name, folder) + "\n\n" + WINDOW_NOTE + "\n\n"
+            + FROZEN_NOTE + "\n\n"
             + budget_note() + "\n")
 
 
@@ -216,37 +223,44 @@ def sequences_to_success(protocol, solved_after) -> list[int]:
     return [s - w for s in (solved_after or []) if s is not None]
 
 
-def table(names, columns, rows: dict, speeds: dict, describe=(), tail: bool = True) -> str:
+def table(names, columns, rows: dict, speeds: dict, describe=(), tail: bool = True, key: bool = True) -> str:
     """Ours beside the paper, one Markdown line per row of `names` (`rows`: `records.recorded`'s):
     the `describe` columns, (header, value(protocol)); then for each of `columns`, (header,
     paper(protocol), ours(protocol, row)), the paper's value beside ours; last (with `tail`) the
-    trials solved and the wall time, or for a row not finished its state and the time it still
-    needs (`estimated`). Ours is None where there is none ("pending", or "none yet" for a row in
-    progress); a list is of sequences to success, shown as its mean (median, range)."""
+    trials solved, the verdict (`intervals.RULE`) and the wall time, or for a row not finished its
+    state and the time it still needs (`estimated`). Ours is None where there is none ("pending",
+    or "none yet" for a row in progress); a list is of sequences to success, shown for a finished
+    row as its mean and median with 95 % intervals, the trials not in it censored at the budget
+    (`intervals.sequences_cell`), for a row in progress as its mean (median, range) so far. With
+    `key` (and `tail`), a line under the table says what the brackets and the verdict are."""
     lines = ["| row | " + "".join(f"{h} | " for h, _ in describe) + " | ".join(f"{h}: paper | ours" for h, _, _ in columns)
-             + (" | solved | runtime |" if tail else " |"), "|---|" + "---|" * len(describe)
-             + "---|---|" * len(columns) + "---|---|" * tail]
+             + (" | solved | verdict | runtime |" if tail else " |"), "|---|" + "---|" * len(describe)
+             + "---|---|" * len(columns) + "---|---|---|" * tail]
     for name in names:
         p, r = experiments.get(name), rows[name]
         going = r["status"] == "in progress"
+        budget = r["run"]["max_sequences"] - window_counted(p) if r["status"] == "finished" else None
         cells = [f"{value(p)}" for _, value in describe]
         for _, paper, ours in columns:
             o = None if r["status"] == "pending" else ours(p, r)
-            if isinstance(o, list):
-                o = (None if going else "—") if not o else (
-                    f"{np.mean(o):,.0f} (median {np.median(o):,.0f}, {min(o):,}–{max(o):,})"
-                    + (f", {len(o)} trials so far" if going else ""))
+            if isinstance(o, list) and not going:
+                o = intervals.sequences_cell(intervals.spread(o, r["trials"]), budget) if o else "—"
+            elif isinstance(o, list):
+                o = None if not o else (f"{np.mean(o):,.0f} (median {np.median(o):,.0f}, {min(o):,}–{max(o):,}), "
+                                        f"{len(o)} trials so far")
             v = paper(p)
             cells += [f"{v:,}" if isinstance(v, int) else f"{v:g}" if isinstance(v, float) else f"{v}",
                       o if o is not None else "none yet" if going else "pending"]
-        solved = len(sequences_to_success(p, r["solved_after"]))
+        solved = sequences_to_success(p, r["solved_after"])
         if r["status"] == "finished":
-            state, runtime = f"{solved}/{r['trials']}", f"{duration(r['wall_time'])} ({r['engine']})"
+            s = intervals.spread(solved, r["trials"])
+            state, verdict = intervals.solved_cell(s), intervals.verdict(s, p.paper)
+            runtime = f"{duration(r['wall_time'])} ({r['engine']})"
         else:
-            state = f"in progress: {solved}/{r['trials']} after {r['seen']:,} sequences" if going else "pending"
-            runtime = estimated(p, r, speeds)
-        lines.append(f"| {name} | " + " | ".join(cells + [state, runtime] * tail) + " |")
-    return "\n".join(lines)
+            state = f"in progress: {len(solved)}/{r['trials']} after {r['seen']:,} sequences" if going else "pending"
+            verdict, runtime = "—", estimated(p, r, speeds)
+        lines.append(f"| {name} | " + " | ".join(cells + [state, verdict, runtime] * tail) + " |")
+    return "\n".join(lines) + (f"\n\n*{intervals.KEY}*" if tail and key else "")
 
 
 def fisher(a: int, b: int, n: int) -> float:

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from lstm97 import experiments, records, report, summary
+from lstm97 import experiments, intervals, records, report, summary
 from test_records import make_folder
 
 
@@ -188,10 +188,12 @@ def test_table_sets_ours_beside_the_papers_row_by_row(folder):
     table = report.table(list(rows), [("success after", *solved)], rows, {"4": 1e6},
                          describe=(("T", lambda p: p.task_params["T"]),))
     lines = table.splitlines()
-    assert lines[0] == "| row | T | success after: paper | ours | solved | runtime |" and lines[1].count("---") == 6
-    assert lines[2].startswith("| 4-1 | 100 | 74,000 | 250 (median 250, 250–250) | 1/2 | ")
-    assert lines[3].startswith("| 4-2 | 500 | 209,000 | none yet | in progress: 0/2 after 100 sequences | est. ")
-    assert lines[4].startswith("| 4-3 | 1000 | 853,000 | pending | pending | est. ")
+    assert lines[0] == "| row | T | success after: paper | ours | solved | verdict | runtime |" and lines[1].count("---") == 7
+    # one trial solved after 250, the other censored at the budget: the median over both is past it
+    assert lines[2].startswith("| 4-1 | 100 | 74,000 | 250 [250–250]; median > 300 [250, > 300]; 250–250 | 1/2 [1–99 %] | faster | ")
+    assert lines[3].startswith("| 4-2 | 500 | 209,000 | none yet | in progress: 0/2 after 100 sequences | — | est. ")
+    assert lines[4].startswith("| 4-3 | 1000 | 853,000 | pending | pending | — | est. ")
+    assert table.endswith(f"\n\n*{intervals.KEY}*") and "verdict" not in report.table(list(rows), [("success after", *solved)], rows, {}, key=False).split("|\n")[-1]
 
 
 def test_a_further_seed_shows_in_the_status_without_typing(tmp_path):
@@ -206,3 +208,10 @@ def test_a_further_seed_shows_in_the_status_without_typing(tmp_path):
     assert records.seeds("4-1", folder=root) == [0, 3] and records.seeds("4-2", folder=root) == []
     table = report.status_table([experiments.get("4-1")], folder=root)
     assert "1/2 solved, median 250 (fast" in table and "; seed 3: 1/2 solved, median 250 |" in table
+
+
+def test_the_status_says_once_how_experiment_2_is_counted():
+    status = report.status_markdown()
+    assert status.count(report.WINDOW_NOTE) == 1 and "10,000" in report.WINDOW_NOTE
+    two_a = experiments.get("2a")
+    assert f"({two_a.paper['success_after']:,})" in report.WINDOW_NOTE, "the paper's number, from the protocol"
