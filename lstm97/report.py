@@ -223,40 +223,83 @@ def sequences_to_success(protocol, solved_after) -> list[int]:
     return [s - w for s in (solved_after or []) if s is not None]
 
 
+POOLED = ("solved_after", "fraction_wrong", "mean_difference", "mse")  # per trial: more seeds, more trials
+
+
+def seeds_of(row: dict) -> list[dict]:
+    """A finished row (`records.recorded`) and its other finished seeds at its scale, seed 0 first:
+    a trial depends only on (seed, trial), so further seeds are further trials of the same row,
+    which the tables pool. Seeds run to another budget cannot be pooled: a ValueError says so."""
+    if row["status"] != "finished":
+        return [row]
+    folder, scale_name = row["path"].parents[1], row["path"].parent.name
+    others = [records.recorded(row["name"], scale_name, k, folder)
+              for k in records.seeds(row["name"], scale_name, folder) if k != row["seed"]]
+    found = [row] + [o for o in others if o["status"] == "finished"]
+    budgets = {o["seed"]: o["run"]["max_sequences"] for o in found}
+    if len(set(budgets.values())) > 1:
+        raise ValueError(f"{row['name']}: seeds run to different budgets cannot be pooled: {budgets}")
+    return found
+
+
+def pooled(row: dict) -> dict:
+    """`row` with its seeds' trials together (`seeds_of`): the per-trial lists (`POOLED`) joined,
+    trials and wall time summed, ``seeds`` listing them."""
+    found = seeds_of(row)
+    out = row | {"seeds": [o["seed"] for o in found], "trials": sum(o["trials"] for o in found)}
+    if len(found) > 1:
+        out |= {k: [v for o in found for v in (o[k] or [None] * o["trials"])] for k in POOLED}
+        out["wall_time"] = sum(o["wall_time"] for o in found)
+    return out
+
+
+def judged(protocol, row: dict) -> tuple[intervals.Spread, str]:
+    """A finished row's sequences to success over all its seeds (`pooled`), with intervals, and the
+    verdict beside the paper's numbers (`intervals.RULE`)."""
+    r = pooled(row)
+    s = intervals.spread(sequences_to_success(protocol, r["solved_after"]), r["trials"])
+    return s, intervals.verdict(s, protocol.paper)
+
+
 def table(names, columns, rows: dict, speeds: dict, describe=(), tail: bool = True, key: bool = True) -> str:
     """Ours beside the paper, one Markdown line per row of `names` (`rows`: `records.recorded`'s):
     the `describe` columns, (header, value(protocol)); then for each of `columns`, (header,
     paper(protocol), ours(protocol, row)), the paper's value beside ours; last (with `tail`) the
-    trials solved, the verdict (`intervals.RULE`) and the wall time, or for a row not finished its
-    state and the time it still needs (`estimated`). Ours is None where there is none ("pending",
-    or "none yet" for a row in progress); a list is of sequences to success, shown for a finished
-    row as its mean and median with 95 % intervals, the trials not in it censored at the budget
-    (`intervals.sequences_cell`), for a row in progress as its mean (median, range) so far. With
-    `key` (and `tail`), a line under the table says what the brackets and the verdict are."""
+    trials solved, the verdict (`judged`) and the wall time, or for a row not finished its state and
+    the time it still needs (`estimated`). A finished row pools its recorded seeds (`pooled`: a list
+    column from each seed's row, any other from the pooled row). Ours is None where there is none
+    ("pending", or "none yet" for a row in progress); a list is of sequences to success, shown for a
+    finished row as its mean and median with 95 % intervals, the trials not in it censored at the
+    budget (`intervals.sequences_cell`), for a row in progress as its mean (median, range) so far.
+    With `key` (and `tail`), a line under the table says what the brackets and the verdict are."""
     lines = ["| row | " + "".join(f"{h} | " for h, _ in describe) + " | ".join(f"{h}: paper | ours" for h, _, _ in columns)
              + (" | solved | verdict | runtime |" if tail else " |"), "|---|" + "---|" * len(describe)
              + "---|---|" * len(columns) + "---|---|---|" * tail]
     for name in names:
         p, r = experiments.get(name), rows[name]
-        going = r["status"] == "in progress"
-        budget = r["run"]["max_sequences"] - window_counted(p) if r["status"] == "finished" else None
+        going, done = r["status"] == "in progress", r["status"] == "finished"
+        budget = r["run"]["max_sequences"] - window_counted(p) if done else None
+        found, both = seeds_of(r), pooled(r)
         cells = [f"{value(p)}" for _, value in describe]
         for _, paper, ours in columns:
             o = None if r["status"] == "pending" else ours(p, r)
-            if isinstance(o, list) and not going:
-                o = intervals.sequences_cell(intervals.spread(o, r["trials"]), budget) if o else "—"
+            if isinstance(o, list) and done:
+                o = [v for seed in found for v in ours(p, seed)]
+                o = intervals.sequences_cell(intervals.spread(o, both["trials"]), budget) if o else "—"
             elif isinstance(o, list):
                 o = None if not o else (f"{np.mean(o):,.0f} (median {np.median(o):,.0f}, {min(o):,}–{max(o):,}), "
                                         f"{len(o)} trials so far")
+            elif done and len(found) > 1:
+                o = ours(p, both)
             v = paper(p)
             cells += [f"{v:,}" if isinstance(v, int) else f"{v:g}" if isinstance(v, float) else f"{v}",
                       o if o is not None else "none yet" if going else "pending"]
-        solved = sequences_to_success(p, r["solved_after"])
-        if r["status"] == "finished":
-            s = intervals.spread(solved, r["trials"])
-            state, verdict = intervals.solved_cell(s), intervals.verdict(s, p.paper)
-            runtime = f"{duration(r['wall_time'])} ({r['engine']})"
+        if done:
+            s, verdict = judged(p, r)
+            seeds = f" (seeds {', '.join(map(str, both['seeds']))})" if len(found) > 1 else ""
+            state, runtime = intervals.solved_cell(s) + seeds, f"{duration(both['wall_time'])} ({r['engine']})"
         else:
+            solved = sequences_to_success(p, r["solved_after"])
             state = f"in progress: {len(solved)}/{r['trials']} after {r['seen']:,} sequences" if going else "pending"
             verdict, runtime = "—", estimated(p, r, speeds)
         lines.append(f"| {name} | " + " | ".join(cells + [state, verdict, runtime] * tail) + " |")

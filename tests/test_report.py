@@ -215,3 +215,31 @@ def test_the_status_says_once_how_experiment_2_is_counted():
     assert status.count(report.WINDOW_NOTE) == 1 and "10,000" in report.WINDOW_NOTE
     two_a = experiments.get("2a")
     assert f"({two_a.paper['success_after']:,})" in report.WINDOW_NOTE, "the paper's number, from the protocol"
+
+
+def test_tables_pool_a_rows_seeds_as_more_trials(tmp_path):
+    """Seeds are more trials of the same row: the tables' intervals, verdict and extra test pool them;
+    a seed run to another budget is refused, not mixed in."""
+    root = make_folder(tmp_path)
+    seed0 = records.path("4-1", folder=root)
+    d = json.loads(seed0.read_text())
+    d["run"]["solved_after"], d["protocol"]["seed"] = [120, 180], 1
+    d["result"]["fraction_wrong"] = [0.5, 0.25]
+    records.path("4-1", 1, folder=root).write_text(json.dumps(d))
+    records.curves_file(records.path("4-1", 1, folder=root)).write_bytes(records.curves_file(seed0).read_bytes())
+    row = records.recorded("4-1", folder=root)
+    both = report.pooled(row)
+    assert both["seeds"] == [0, 1] and both["trials"] == 4 and both["solved_after"] == row["solved_after"] + [120, 180]
+    assert both["fraction_wrong"][2:] == [0.5, 0.25] and both["wall_time"] == 2 * row["wall_time"]
+    s, verdict = report.judged(experiments.get("4-1"), row)
+    assert (s.solved, s.trials) == (3, 4) and s.mean == pytest.approx((250 + 120 + 180) / 3) and verdict == "faster"
+    mean_wrong = ("wrong", lambda p: 1, lambda p, r: f"{np.mean([v for v in r['fraction_wrong'] or [] if v is not None] or [np.nan]):.3f}")
+    to_success = ("after", lambda p: 74_000, lambda p, r: report.sequences_to_success(p, r["solved_after"]))
+    line = report.table(["4-1"], [to_success, mean_wrong], {"4-1": row}, {}, key=False).splitlines()[2]
+    assert row["fraction_wrong"] is None, "seed 0 has no extra test: its trials enter as not tested"
+    assert "| 3/4 [" in line and "(seeds 0, 1)" in line and "| 0.375 |" in line
+    assert line.split(" | ")[2].startswith(f"{(250 + 120 + 180) / 3:,.0f} [")
+    d["run"]["max_sequences"] = 999
+    records.path("4-1", 1, folder=root).write_text(json.dumps(d))
+    with pytest.raises(ValueError, match="different budgets"):
+        report.pooled(records.recorded("4-1", folder=root))
