@@ -3,6 +3,7 @@
     python -m lstm97 list
     python -m lstm97 status                      # recorded results and what is pending
     python -m lstm97 status --write              # the same, into README.md and results/README.md
+    python -m lstm97 status --seeds              # the cheap rows' further seeds and the distributions, to run
     python -m lstm97 run 4-1 --scale paper --seed 1                 # results/paper/4-1-seed1.json
     python -m lstm97 run 4-1 --scale paper --seed 1 --resume        # go on from the last checkpoint
     python -m lstm97 run 1-2 --scale paper --vary bias=all          # a variant, in results/paper/variants/
@@ -21,7 +22,7 @@ import ast
 import signal
 import sys
 
-from . import backend, experiments, report, scale
+from . import backend, distribution, experiments, report, scale
 from . import run as runner
 
 
@@ -56,6 +57,9 @@ def parser() -> argparse.ArgumentParser:
                         help="print the status section of README.md and results/README.md, with its footnote")
     status.add_argument("--write", action="store_true",
                         help="write that section into README.md and results/README.md (after a run is recorded)")
+    status.add_argument("--seeds", action="store_true",
+                        help="the rows cheap enough for more seeds (seed 0 took at most 30 min): the seeds recorded "
+                             "and the commands that run the others; then the thousand-trial distributions")
     run = sub.add_parser("run", help="run one experiment (one row of the paper's tables)")
     run.add_argument("experiment", help="e.g. 1-2, 2a, 2c-5, 3a-1, 4-3, 5-13, 6b (see `list`)")
     run.add_argument("--scale", choices=scale.SCALES, default=None, help="default: LSTM97_SCALE or book")
@@ -145,7 +149,17 @@ def main(argv=None) -> int:
         _print_rows(experiments.COMPETITORS)
         return 0
     if args.command == "status":
-        if args.write:
+        if args.seeds:
+            for name, wall, have, commands in report.seed_plan():
+                print(f"{name:16s} seed 0 took {report.duration(wall):>7s}; seeds {', '.join(map(str, have))}"
+                      + "".join(f"\n    {c}" for c in commands))
+            for name in distribution.ROWS:
+                d = distribution.load(name)
+                state = ("not run" if d is None else f"{d['status']}, {sum(s is not None for s in d['solved_after'])}"
+                         f"/{d['trials']} solved after {d['seen']:,} sequences")
+                print(f"{name:16s} distribution of {distribution.TRIALS} trials: {state}"
+                      + ("" if d is not None and d["status"] == "finished" else f"\n    {distribution.command(name)}"))
+        elif args.write:
             changed = report.write_status()
             print("updated " + ", ".join(map(str, changed)) if changed else "README.md and results/README.md are up to date")
         elif args.markdown:  # as README.md and results/README.md hold it

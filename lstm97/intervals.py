@@ -128,16 +128,26 @@ def count(v: float, budget: int | None = None) -> str:
     return f"{v:,.0f}"
 
 
-def sequences_cell(s: Spread, budget: int | None = None) -> str:
-    """The tables' "ours" cell: mean [interval]; median [interval]; range (an interval whose
-    upper bound is censored: [lower, > budget]; none where both are)."""
-    lo, hi = s.median_interval
-    median = f"median {count(s.median, budget)}" + (
-        "" if math.isinf(lo) else f" [{count(lo)}, {count(hi, budget)}]" if math.isinf(hi) else f" [{count(lo)}–{count(hi)}]")
+def mean_cell(s: Spread) -> str:
+    """The mean over the solved trials with its interval: "16,450 [11,600–21,650]" ("—" for none)."""
     if s.mean is None:
-        return f"— ({median})"
+        return "—"
     a, b = s.mean_interval
-    return f"{s.mean:,.0f} [{a:,.0f}–{b:,.0f}]; {median}; {s.low:,}–{s.high:,}"
+    return f"{s.mean:,.0f} [{a:,.0f}–{b:,.0f}]"
+
+
+def median_cell(s: Spread, budget: int | None = None) -> str:
+    """The median over all trials with its interval; an interval whose upper bound is censored is
+    "[lower, > budget]", none is shown where both are."""
+    lo, hi = s.median_interval
+    return count(s.median, budget) + (
+        "" if math.isinf(lo) else f" [{count(lo)}, {count(hi, budget)}]" if math.isinf(hi) else f" [{count(lo)}–{count(hi)}]")
+
+
+def sequences_cell(s: Spread, budget: int | None = None) -> str:
+    """The tables' "ours" cell: mean [interval]; median [interval]; range."""
+    median = f"median {median_cell(s, budget)}"
+    return f"— ({median})" if s.mean is None else f"{mean_cell(s)}; {median}; {s.low:,}–{s.high:,}"
 
 
 def solved_cell(s: Spread) -> str:

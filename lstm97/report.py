@@ -157,6 +157,24 @@ FROZEN_NOTE = ("† begun before a solved trial stopped training (the run traine
                "further training).")
 
 
+CHEAP = 30 * 60  # seconds: a row whose seed-0 run took at most this long gets the seeds `MORE_SEEDS` too
+MORE_SEEDS = (1, 2)
+
+
+def seed_plan(scale_name: str = "paper", folder=records.FOLDER) -> list[tuple[str, float, list, list]]:
+    """The rows (the paper's, Part IV's and the competitors') whose finished seed-0 run took at most
+    `CHEAP` on its machine: (row, that wall time, the seeds recorded, the commands that run the
+    missing ones of `MORE_SEEDS`; with --resume each goes on from its checkpoint, if any)."""
+    plan = []
+    for name in [*experiments.PROTOCOLS, *experiments.COMPETITORS]:
+        r = records.recorded(name, scale_name, 0, folder)
+        if r["status"] == "finished" and r["wall_time"] <= CHEAP:
+            have = records.seeds(name, scale_name, folder)
+            plan.append((name, r["wall_time"], have, [f"python -m lstm97 run {name} --scale {scale_name} --seed {k} --resume"
+                                                       for k in MORE_SEEDS if k not in have]))
+    return plan
+
+
 def status_markdown(scale_name: str = "paper", folder=records.FOLDER) -> str:
     """The status section of README.md and results/README.md (`python -m lstm97 status --markdown`):
     the rows of the paper and of Part IV, the paper's competitors, and what † means."""

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from lstm97 import experiments, intervals, records, report, summary
+from lstm97 import distribution, experiments, intervals, records, report, summary
 from test_records import make_folder
 
 
@@ -243,3 +243,19 @@ def test_tables_pool_a_rows_seeds_as_more_trials(tmp_path):
     records.path("4-1", 1, folder=root).write_text(json.dumps(d))
     with pytest.raises(ValueError, match="different budgets"):
         report.pooled(records.recorded("4-1", folder=root))
+
+
+def test_the_seed_plan_lists_cheap_rows_and_the_commands_for_their_missing_seeds(tmp_path, capsys):
+    root = make_folder(tmp_path)
+    plan = {name: (have, commands) for name, _, have, commands in report.seed_plan(folder=root)}
+    assert plan["4-1"] == ([0], [f"python -m lstm97 run 4-1 --scale paper --seed {k} --resume" for k in report.MORE_SEEDS])
+    assert "4-2" not in plan, "a row whose seed 0 is not finished waits"
+    seed0 = records.path("4-1", folder=root)
+    records.path("4-1", 1, folder=root).write_bytes(seed0.read_bytes())
+    records.curves_file(records.path("4-1", 1, folder=root)).write_bytes(records.curves_file(seed0).read_bytes())
+    plan = {name: (have, commands) for name, _, have, commands in report.seed_plan(folder=root)}
+    assert plan["4-1"] == ([0, 1], ["python -m lstm97 run 4-1 --scale paper --seed 2 --resume"])
+    from lstm97.__main__ import main
+    assert main(["status", "--seeds"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"{n:16s} distribution of" in out for n in distribution.ROWS)
