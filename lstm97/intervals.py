@@ -27,7 +27,7 @@ RULE = ("Verdict, computed from the intervals: *not reproduced* where none of ou
         "reports successes; *fewer successes* (or *more*) where the paper's success rate lies above (below) our 95 % "
         "Clopper–Pearson interval, compared only where the paper states a rate; *slower* (or *faster*) where the "
         "paper's mean sequences to success lies above (below) our 95 % bootstrap interval of the mean over the solved "
-        "trials; *as the paper* where neither holds. Unsolved trials are censored at the budget (\"> budget\" where "
+        "trials; *as the paper* where neither holds; none (—) where the paper gives neither number. Unsolved trials are censored at the budget (\"> budget\" where "
         "a median or a bound falls on them). Intervals in brackets are 95 %; with 10 to 30 trials they are wide, "
         "and a verdict of *as the paper* says only that one seed's trials cannot tell the two apart.")
 
@@ -111,6 +111,8 @@ def verdict(s: Spread, paper: dict) -> str:
     """The row beside the paper's numbers (`Protocol.paper`: "success_rate", "success_after"), by
     `RULE`."""
     rate, after = paper.get("success_rate"), paper.get("success_after")
+    if rate is None and after is None:
+        return "—"  # the paper gives nothing to compare with
     if s.solved == 0 and ((rate or 0) > 0 or after is not None):
         return "not reproduced"
     found = []

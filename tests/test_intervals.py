@@ -74,4 +74,5 @@ def test_verdict_follows_the_stated_rule():
     assert intervals.verdict(intervals.spread([50_000, 60_000] * 5, 10), paper) == "slower"
     assert intervals.verdict(intervals.spread([1_000, 2_000] * 5, 10), {"success_after": 8_440}) == "faster"
     assert intervals.verdict(intervals.spread([50_000] * 6, 30), paper) == "fewer successes, slower"
+    assert intervals.verdict(intervals.spread([100], 10), {}) == "—", "nothing in the paper to compare with"
     assert "Clopper–Pearson" in intervals.RULE and "censored" in intervals.RULE
