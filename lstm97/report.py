@@ -260,10 +260,10 @@ def seeds_of(row: dict) -> list[dict]:
     return found
 
 
-def pooled(row: dict) -> dict:
-    """`row` with its seeds' trials together (`seeds_of`): the per-trial lists (`POOLED`) joined,
-    trials and wall time summed, ``seeds`` listing them."""
-    found = seeds_of(row)
+def pooled(row: dict, found: list | None = None) -> dict:
+    """`row` with its seeds' trials together (`found`, by default `seeds_of(row)`): the per-trial
+    lists (`POOLED`) joined, trials and wall time summed, ``seeds`` listing them."""
+    found = seeds_of(row) if found is None else found
     out = row | {"seeds": [o["seed"] for o in found], "trials": sum(o["trials"] for o in found)}
     if len(found) > 1:
         out |= {k: [v for o in found for v in (o[k] or [None] * o["trials"])] for k in POOLED}
@@ -271,10 +271,10 @@ def pooled(row: dict) -> dict:
     return out
 
 
-def judged(protocol, row: dict) -> tuple[intervals.Spread, str]:
+def judged(protocol, row: dict, found: list | None = None) -> tuple[intervals.Spread, str]:
     """A finished row's sequences to success over all its seeds (`pooled`), with intervals, and the
     verdict beside the paper's numbers (`intervals.RULE`)."""
-    r = pooled(row)
+    r = pooled(row, found)
     s = intervals.spread(sequences_to_success(protocol, r["solved_after"]), r["trials"])
     return s, intervals.verdict(s, protocol.paper)
 
@@ -297,7 +297,8 @@ def table(names, columns, rows: dict, speeds: dict, describe=(), tail: bool = Tr
         p, r = experiments.get(name), rows[name]
         going, done = r["status"] == "in progress", r["status"] == "finished"
         budget = r["run"]["max_sequences"] - window_counted(p) if done else None
-        found, both = seeds_of(r), pooled(r)
+        found = seeds_of(r)
+        both = pooled(r, found)
         cells = [f"{value(p)}" for _, value in describe]
         for _, paper, ours in columns:
             o = None if r["status"] == "pending" else ours(p, r)
@@ -313,7 +314,7 @@ def table(names, columns, rows: dict, speeds: dict, describe=(), tail: bool = Tr
             cells += [f"{v:,}" if isinstance(v, int) else f"{v:g}" if isinstance(v, float) else f"{v}",
                       o if o is not None else "none yet" if going else "pending"]
         if done:
-            s, verdict = judged(p, r)
+            s, verdict = judged(p, r, found)
             seeds = f" (seeds {', '.join(map(str, both['seeds']))})" if len(found) > 1 else ""
             state, runtime = intervals.solved_cell(s) + seeds, f"{duration(both['wall_time'])} ({r['engine']})"
         else:
