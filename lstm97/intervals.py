@@ -1,6 +1,6 @@
 """How sure a row of ours is, and what it says beside the paper's number.
 
-A row is 10 to 30 trials of one seed, and the paper gives one number per row; ours gets an
+A row is 10 to 30 trials per seed, and the paper gives one number per row; ours gets an
 interval, and the comparison a verdict computed by a stated rule (`RULE`), not typed:
 
 * the success rate k/n: the exact binomial (Clopper–Pearson) 95 % interval;
@@ -27,9 +27,10 @@ RULE = ("Verdict, computed from the intervals: *not reproduced* where none of ou
         "reports successes; *fewer successes* (or *more*) where the paper's success rate lies above (below) our 95 % "
         "Clopper–Pearson interval, compared only where the paper states a rate; *slower* (or *faster*) where the "
         "paper's mean sequences to success lies above (below) our 95 % bootstrap interval of the mean over the solved "
-        "trials; *as the paper* where neither holds; none (—) where the paper gives neither number. Unsolved trials are censored at the budget (\"> budget\" where "
-        "a median or a bound falls on them). Intervals in brackets are 95 %; with 10 to 30 trials they are wide, "
-        "and a verdict of *as the paper* says only that one seed's trials cannot tell the two apart.")
+        "trials; *as the paper* where neither holds; none (—) where the paper gives neither number. Unsolved trials "
+        "are censored at the budget (\"> budget\" where a median or a bound falls on them). Intervals in brackets are "
+        "95 %; with 10 to 30 trials per seed they are wide, and a verdict of *as the paper* says only that our trials "
+        "cannot tell the two apart.")
 
 KEY = ("In brackets: 95 % intervals (Clopper–Pearson for the trials solved; bootstrap over the trials for the mean "
        "over the solved trials and the median over all, the unsolved censored at the budget); the verdict is "
@@ -100,7 +101,8 @@ def spread(solved: list, trials: int, level: float = LEVEL) -> Spread:
         finite = np.isfinite(resampled)
         counts = finite.sum(axis=1)
         means = np.where(finite, resampled, 0.0).sum(axis=1)[counts > 0] / counts[counts > 0]
-        mean, mean_interval = float(np.mean(solved)), tuple(float(v) for v in np.quantile(means, q, method="inverted_cdf"))
+        mean = float(np.mean(solved))
+        mean_interval = tuple(float(v) for v in np.quantile(means, q, method="inverted_cdf"))
     return Spread(len(solved), trials, clopper_pearson(len(solved), trials, level), mean, mean_interval,
                   float(np.median(x)),
                   tuple(float(v) for v in np.quantile(medians, q, method="inverted_cdf")),
@@ -142,8 +144,10 @@ def median_cell(s: Spread, budget: int | None = None) -> str:
     """The median over all trials with its interval; an interval whose upper bound is censored is
     "[lower, > budget]", none is shown where both are."""
     lo, hi = s.median_interval
-    return count(s.median, budget) + (
-        "" if math.isinf(lo) else f" [{count(lo)}, {count(hi, budget)}]" if math.isinf(hi) else f" [{count(lo)}–{count(hi)}]")
+    if math.isinf(lo):
+        return count(s.median, budget)
+    return count(s.median, budget) + (f" [{count(lo)}, {count(hi, budget)}]" if math.isinf(hi)
+                                      else f" [{count(lo)}–{count(hi)}]")
 
 
 def sequences_cell(s: Spread, budget: int | None = None) -> str:

@@ -147,7 +147,8 @@ def _other_seed(protocol, scale_name: str, folder, seed: int) -> str:
 
 WINDOW_NOTE = ("Sequences to success are counted the paper's way (`report.window_counted`): for Experiment 2 (2a, 2b, "
                "2c and their competitors) the 10,000 sequences of the success criterion's window are subtracted, "
-               f"since the paper's mean for 2a ({experiments.get('2a').paper['success_after']:,}) cannot include them. \"Median\" here: over the solved trials; "
+               f"since the paper's mean for 2a ({experiments.get('2a').paper['success_after']:,}) cannot include them. "
+               "\"Median\" here: over the solved trials; "
                "the chapters' tables also give the median over all trials, the unsolved censored at the budget, "
                "with 95 % intervals.")
 
