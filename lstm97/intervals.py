@@ -157,6 +157,7 @@ def sequences_cell(s: Spread, budget: int | None = None) -> str:
 
 
 def solved_cell(s: Spread) -> str:
-    """The tables' "solved" cell: k/n [the rate's interval]."""
+    """The tables' "solved" cell: k/n [the rate's interval] (in tenths of a percent from 100 trials)."""
     lo, hi = s.rate
-    return f"{s.solved}/{s.trials} [{100 * lo:.0f}–{100 * hi:.0f} %]"
+    d = 1 if s.trials >= 100 else 0
+    return f"{s.solved}/{s.trials} [{100 * lo:.{d}f}–{100 * hi:.{d}f} %]"

@@ -61,6 +61,8 @@ def test_unsolved_trials_are_censored_not_dropped():
     cell = intervals.sequences_cell(s, 1000)
     assert cell.startswith("20 [") and "median > 1,000" in cell
     assert intervals.sequences_cell(intervals.spread([], 5), 1000) == "— (median > 1,000)"
+    assert intervals.solved_cell(s) == "3/10 [7–65 %]"
+    assert intervals.solved_cell(intervals.spread([7] * 1000, 1000)) == "1000/1000 [99.6–100.0 %]"
 
 
 def test_verdict_follows_the_stated_rule():
