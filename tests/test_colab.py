@@ -267,9 +267,10 @@ def check_training_chapter(nb, expected: dict) -> None:
     for name in ("6a", "6b"):
         status = expected["status"][name]
         assert name in rows, f"{TRAINING_CHAPTER}: Table 9 has no row {name}:\n{text}"
-        shown = rows[name][-2]  # the "solved" column of `report.table`: k/n for a finished row
+        shown = rows[name][-3]  # the "solved" column of `report.table`: k/n [interval] for a finished row
         if status == "finished":
-            assert re.fullmatch(r"\d+/\d+", shown) and "pending" not in rows[name], (name, status, rows[name])
+            assert re.fullmatch(r"\d+/\d+ \[[\d.]+–[\d.]+ %\]( \(seeds [\d, ]+\))?", shown) \
+                and "pending" not in rows[name], (name, status, rows[name])
         elif status == "in progress":
             assert shown.startswith("in progress"), (name, status, rows[name])
         else:
