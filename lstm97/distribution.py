@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checkpoint, experiments, records, report
+from . import checkpoint, experiments, intervals, records, report
 
 ROWS = ("3b-1", "1-5")  # cheap rows whose distributions the book shows (chapter 13)
 TRIALS = 1000
@@ -53,12 +53,7 @@ def rows_of_size(solved: list, trials: int, n: int, draws: int = DRAWS, seed: in
     """`draws` rows of `n` trials drawn (with replacement) from a distribution whose solved trials
     took `solved` sequences each, the other of its `trials` unsolved: each row's share solved and
     its mean over the solved trials (NaN where none), as the paper would have reported it."""
-    x = np.array([float(s) for s in solved] + [np.nan] * (trials - len(solved)))
-    rows = x[np.random.default_rng(seed).integers(trials, size=(draws, n))]
-    ok = np.isfinite(rows)
-    counts = ok.sum(axis=1)
-    means = np.where(counts > 0, np.where(ok, rows, 0.0).sum(axis=1) / np.maximum(counts, 1), np.nan)
-    return counts / n, means
+    return intervals.solved_means(intervals.drawn_rows(solved, trials, n, draws, seed))
 
 
 def sequences(name: str, d: dict) -> list[int]:

@@ -85,24 +85,37 @@ class Spread:
     high: float | None
 
 
-def spread(solved: list, trials: int, level: float = LEVEL) -> Spread:
-    """`Spread` of a row whose solved trials took `solved` sequences each (on the paper's count),
-    the other trials of `trials` unsolved within the budget."""
+def drawn_rows(solved: list, trials: int, n: int, draws: int, seed: int = SEED) -> np.ndarray:
+    """`draws` rows of `n` trials drawn with replacement from `trials` trials, the solved ones
+    having taken `solved` sequences each and the others math.inf (unsolved: censored), (draws, n)."""
     if len(solved) > trials:
         raise ValueError(f"{len(solved)} solved trials of {trials}")
     x = np.array([float(s) for s in solved] + [math.inf] * (trials - len(solved)))
-    rng = np.random.default_rng(SEED)
-    resampled = x[rng.integers(trials, size=(RESAMPLES, trials))]
+    return x[np.random.default_rng(seed).integers(trials, size=(draws, n))]
+
+
+def solved_means(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of `drawn_rows`: the share solved and the mean over its solved trials (NaN where none),
+    as the paper reports a row."""
+    finite = np.isfinite(rows)
+    counts = finite.sum(axis=1)
+    means = np.where(counts > 0, np.where(finite, rows, 0.0).sum(axis=1) / np.maximum(counts, 1), np.nan)
+    return counts / rows.shape[1], means
+
+
+def spread(solved: list, trials: int, level: float = LEVEL) -> Spread:
+    """`Spread` of a row whose solved trials took `solved` sequences each (on the paper's count),
+    the other trials of `trials` unsolved within the budget."""
+    resampled = drawn_rows(solved, trials, trials, RESAMPLES)
     q = ((1.0 - level) / 2, (1.0 + level) / 2)
     medians = np.median(resampled, axis=1)  # the middle two's mean: > budget where one is censored
     # inverted_cdf: the bounds are resampled values, never an interpolation with a censored one
     mean = mean_interval = None
     if solved:
-        finite = np.isfinite(resampled)
-        counts = finite.sum(axis=1)
-        means = np.where(finite, resampled, 0.0).sum(axis=1)[counts > 0] / counts[counts > 0]
+        means = solved_means(resampled)[1]
         mean = float(np.mean(solved))
-        mean_interval = tuple(float(v) for v in np.quantile(means, q, method="inverted_cdf"))
+        mean_interval = tuple(float(v) for v in np.quantile(means[np.isfinite(means)], q, method="inverted_cdf"))
+    x = np.array([float(v) for v in solved] + [math.inf] * (trials - len(solved)))
     return Spread(len(solved), trials, clopper_pearson(len(solved), trials, level), mean, mean_interval,
                   float(np.median(x)),
                   tuple(float(v) for v in np.quantile(medians, q, method="inverted_cdf")),
