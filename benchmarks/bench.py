@@ -3,6 +3,7 @@
     python benchmarks/bench.py            # ≈ 3 minutes
     python benchmarks/bench.py --quick    # ≈ 1 minute, shorter timings
     python benchmarks/bench.py --gpu      # and the GPU kernel (lstm97.gpu) against the CPU kernel and torch
+    python benchmarks/bench.py --against 23dfca5   # and the end-to-end runs with that commit's code
 
 Measures, on this machine and in this run, network-steps per second of
   (a) the reference NumPy `LSTM.train_step` (lstm97/lstm.py + gradients.truncated),
@@ -15,7 +16,8 @@ for the adding net (Table 10's 4-1, 93 weights, adding sequences of T = 100) and
 time of one trial of each experiment at paper scale from the network-step counts of
 /work/shared/perf-anchors.md and the rates measured here for that experiment's net and task.
 Last, end to end (`end_to_end`): a real run of rows 1-5, 2c-1, 4-1 and 6a, loop included, on one
-and on two threads, beside the kernel alone on the same sequences and torch.nn.LSTM.
+and on two threads, beside the kernel alone on the same sequences and torch.nn.LSTM (and, with
+--against REV, beside the same runs with the code of commit REV).
 
 With --gpu, on a machine with a CUDA GPU: network-steps per second of the GPU kernel
 (`GPULSTM.train_step`, sequence update) on the adding and 6b nets at B = 1 … 10^5, with NumPy
@@ -237,10 +239,49 @@ def spent_in(*methods):
             setattr(cls, name, inner)
 
 
-def end_to_end(torch, n: int) -> None:
+ROWS = ("1-5", "2c-1", "4-1", "6a")
+
+# A real run of each of ROWS with the code of another commit, on all threads: its seconds, one line a
+# row. Run in a worktree of that commit, with only what train.train took there and takes here.
+AGAINST = """
+import sys, time
+from lstm97 import experiments, train
+from lstm97.fast import FastLSTM
+n = int(sys.argv[1])
+for name in sys.argv[2:]:
+    p = experiments.get(name)
+    learner = FastLSTM(p.config(), update=p.update)
+    kw = dict(lr=p.lr, trials=p.trials, seed=0, test_size=p.test_size, stop=p.stop, progress=False)
+    train.train(learner, p.make_task(), max_sequences=2, eval_every=1, **kw)
+    t0 = time.perf_counter()
+    train.train(learner, p.make_task(), max_sequences=n, eval_every=1000, **kw)
+    print(name, time.perf_counter() - t0)
+"""
+
+
+def against(rev: str, n: int) -> dict:
+    """{row: seconds} of `AGAINST` at commit `rev`, in a temporary git worktree (numba's cache of
+    that code stays in it and goes with it)."""
+    import subprocess
+    import tempfile
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = os.path.join(tmp, "tree")
+        subprocess.run(["git", "-C", root, "worktree", "add", "--detach", "-q", tree, rev], check=True)
+        try:
+            out = subprocess.run([sys.executable, "-c", AGAINST, str(n), *ROWS], cwd=tree, check=True,
+                                 capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=tree)).stdout
+        finally:
+            subprocess.run(["git", "-C", root, "worktree", "remove", "--force", tree], check=True)
+    return {name: float(t) for name, t in (line.split() for line in out.splitlines())}
+
+
+def end_to_end(torch, n: int, rev: str | None) -> None:
     """A real run against the kernel alone and torch.nn.LSTM, per row: `train.train` on the
     paper's protocol (all its trials, one evaluation per 1000 sequences as at paper scale), then
-    `FastLSTM.train_many` alone on the same chunks of the same sequences, then torch on them."""
+    `FastLSTM.train_many` alone on the same chunks of the same sequences, then torch on them;
+    with `rev`, the same run with the code of commit `rev` (`against`)."""
     import numba
 
     from lstm97.fast import FastLSTM
@@ -255,16 +296,25 @@ def end_to_end(torch, n: int) -> None:
     print("trains 10^5 to 10^6 sequences per trial: its one-off costs (the test sets, the sittings' provenance) weigh")
     print("little there, and n = 10,000 keeps them small here too. Drawing: the run's time in Lockstep.next_many")
     print("(the task generators and the batch the kernel reads); evaluating: in Training.evaluate (the tests,")
-    print("their forward passes included); both of the run on 2 threads")
+    print("their forward passes included); both of the run on 2 threads. The kernel is the one compiled for the")
+    print("row's topology (kernel.specialized), which a long run moves to after fast.TIER_UP seconds; 'compile':")
+    print("its compilation, not in the times; 'generic': the kernel alone before it (2 threads).")
+    if rev:
+        print(f"× {rev[:7]}: the run on 2 threads over the same run with the code of commit {rev} (a worktree")
+        print("of it, this interpreter), measured in this run")
+    rev_times = against(rev, n) if rev else {}
     print(f"{'row':<5} {'trials':>6} {'n':>5} {'steps/seq':>9} {'run, 1 thread':>13} {'run, 2 threads':>14}"
           f" {'× 2 threads':>11} {'kernel alone':>12} {'kernel share':>12} {'+ tests share':>15} {'kernel × 2':>10}"
-          f" {'torch':>9} {'drawing':>8} {'evaluating':>10}"
-          "   (network-steps/s)")
+          f" {'torch':>9} {'drawing':>8} {'evaluating':>10} {'generic':>9} {'compile':>7}"
+          + (f" {'× ' + rev[:7]:>9}" if rev else "") + "   (network-steps/s; compile in s)")
     threads = numba.get_num_threads()
-    for name in ("1-5", "2c-1", "4-1", "6a"):
+    for name in ROWS:
         p = experiments.get(name)
-        learner = FastLSTM(p.config(), update=p.update)
+        learner = FastLSTM(p.config(), update=p.update, specialize=True)
         kw = dict(lr=p.lr, trials=p.trials, seed=SEED, test_size=p.test_size, stop=p.stop, progress=False)
+        t0 = time.perf_counter()
+        train.train(learner, p.make_task(), max_sequences=2, eval_every=1, **kw)  # compiles the kernel
+        compiled = time.perf_counter() - t0
         runs = {}
         for t in sorted({1, min(2, threads)}):
             numba.set_num_threads(t)
@@ -291,6 +341,12 @@ def end_to_end(torch, n: int) -> None:
                 start, _, _ = learner.train_many(start, c, streams.CHUNK, p.lr)
             alone[t] = (time.perf_counter() - t0) * n / (len(chunks) * streams.CHUNK)
         numba.set_num_threads(threads)
+        generic, start = FastLSTM(p.config(), update=p.update, specialize=False), theta
+        generic.train_many(theta, chunks[0], streams.CHUNK, p.lr)  # warm-up
+        t0 = time.perf_counter()
+        for c in chunks:
+            start, _, _ = generic.train_many(start, c, streams.CHUNK, p.lr)
+        generic_time = (time.perf_counter() - t0) * n / (len(chunks) * streams.CHUNK)
         kernel = alone[max(alone)]
         tested = test_forward(learner, p, theta) * n / 1000  # the tests' forward passes, one per 1000 sequences
         best = runs[max(runs)]
@@ -302,7 +358,8 @@ def end_to_end(torch, n: int) -> None:
         print(f"{name:<5} {p.trials:>6} {n:>5} {steps / n / p.trials:>9.0f} {steps / runs[1]:>13.3g}"
               f" {steps / best:>14.3g} {runs[1] / best:>11.2f} {steps / kernel:>12.3g} {kernel / best:>12.0%}"
               f" {(kernel + tested) / best:>15.0%} {alone[1] / kernel:>10.2f} {torch_rate:>9}"
-              f" {drawn / best:>8.0%} {evaluated / best:>10.0%}")
+              f" {drawn / best:>8.0%} {evaluated / best:>10.0%} {steps / generic_time:>9.3g} {compiled:>7.1f}"
+              + (f" {rev_times[name] / best:>9.2f}" if rev else ""))
     print()
 
 
@@ -310,6 +367,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter timings (≈ 1 minute)")
     parser.add_argument("--gpu", action="store_true", help="add the GPU kernel's rows (needs a CUDA GPU)")
+    parser.add_argument("--against", metavar="REV", help="also run the end-to-end rows with the code of commit REV "
+                        "(latest.txt: 23dfca5, the loop before issue 25) and give the ratio")
     args = parser.parse_args(argv)
     min_time = 0.25 if args.quick else 1.5
     started = time.perf_counter()
@@ -418,7 +477,7 @@ def main(argv=None) -> int:
           " divide it by up to the number of free cores)")
     print()
     # ---------------------------------------------------------------- end to end
-    end_to_end(torch, 3000 if args.quick else 10000)
+    end_to_end(torch, 3000 if args.quick else 10000, args.against)
     if args.gpu:
         gpu_rows(min_time, torch)
     print(f"benchmark wall time {time.perf_counter() - started:.0f} s")

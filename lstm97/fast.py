@@ -12,13 +12,20 @@ Differences from the reference are rounding only (see `lstm97.kernel`).
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from . import backend
 from .kernel import (FORWARD, GRADIENT, SEQUENCE_UPDATE, STEP_UPDATE, finite, many_parallel, many_serial,
-                     run_parallel, run_serial, scratch_size, topology)
+                     run_parallel, run_serial, scratch_size, specialized, topology)
 from .learner import Learner
 from .lstm import LSTM, LSTMConfig, check_finite, check_length
+
+# Seconds a learner spends in the generic kernel's chunks (`train_many`, `forward_many`) before it
+# compiles the kernel for its own topology (`kernel.specialized`), which costs about as much (5-15 s):
+# a long run gains up to twice the speed, a short one does not pay the compilation.
+TIER_UP = 15.0
 
 _NO_X = np.zeros((1, 1, 1))
 _NO_SYM = np.zeros((1, 1), dtype=np.int64)
@@ -47,6 +54,11 @@ class FastLSTM(Learner):
     all cores by default). On a machine whose cores are busy with other processes, OpenMP's
     spinning workers can make that slower than one thread (measured: 4 ms instead of 0.2 ms
     per call at B = 10): pass `parallel=False`, or set OMP_WAIT_POLICY=passive.
+
+    `specialize`: the chunks of sequences (`train_many`, `forward_many`) run in a kernel compiled
+    for this topology (`kernel.specialized`: the same numbers to the last bit, 1.4-2x faster),
+    "auto" once the generic kernel has taken `TIER_UP` seconds of them, True from the start
+    (paying its compilation at once), False never.
     """
 
     takes_symbols = True    # forward() accepts the symbols of a locally coded task (see below)
@@ -54,13 +66,17 @@ class FastLSTM(Learner):
     sums_gradients = True   # `gradient` gives one sequence's gradient
     implementation = "compiled"  # the word `name` adds to the reference's
 
-    def __init__(self, config: LSTMConfig, update: str = "sequence", parallel: bool = True):
+    def __init__(self, config: LSTMConfig, update: str = "sequence", parallel: bool = True,
+                 specialize: bool | str = "auto"):
         if config.beyond_1997:
             raise ValueError(f"{type(self).__name__} implements only the 1997 cell, not "
                              f"{', '.join(config.beyond_1997)}; use lstm97.lstm.LSTM for this config")
         self.reference = LSTM(config, update)   # topology, layout and init come from here
         self.config, self.update, self.layout = config, update, self.reference.layout
         self.parallel = parallel
+        if specialize not in (True, False, "auto"):
+            raise ValueError(f"specialize must be True, False or 'auto', got {specialize!r}")
+        self.specialize, self.generic_seconds = specialize, 0.0
         self.name = f"{self.reference.name[:-1]}, {self.implementation})"
         self._dims = topology(self.reference)
         self._scratch = scratch_size(self._dims, self.n_params)
@@ -135,9 +151,13 @@ class FastLSTM(Learner):
             done = (run_parallel if parallel else run_serial)(theta, xs, sym, onehot, d, m, self._dims, mode, rates,
                                                               ys, loss, out, work, iwork)
         else:
-            done = (many_parallel if parallel else many_serial)(k, theta, xs, sym, onehot, d, m, lengths,
-                                                                self._dims, mode, rates, ys, loss, out,
-                                                                np.empty_like(theta), work, iwork)
+            own = self.specialize is True or (self.specialize == "auto" and self.generic_seconds >= TIER_UP)
+            drivers = specialized(self._dims) if own else (many_parallel, many_serial)
+            t0 = time.perf_counter()
+            done = drivers[0 if parallel else 1](k, theta, xs, sym, onehot, d, m, lengths, self._dims, mode, rates,
+                                                 ys, loss, out, np.empty_like(theta), work, iwork)
+            if not own:
+                self.generic_seconds += time.perf_counter() - t0
         if not done:
             check_finite({"theta": theta, "the inputs": xs}, finite)  # the kernel found one: say which
         return backend.to_device(loss), backend.to_device(out), backend.to_device(ys)

@@ -296,3 +296,46 @@ def test_the_stacked_test_is_each_network_on_its_own_test_set(row, task):
                 assert all(close(a[k], b[0]) for a, b in zip(stacked, alone[k]))
     with pytest.raises(ValueError, match="one test set of one size per network"):
         evaluation.evaluate(ref, theta, task, tests[:2])
+
+
+SPECIALIZED = ["F, 2 blocks of 2, all biased", "F, no output gates, no bias", "B, 2a-style (g1, id)"]
+
+
+@pytest.mark.parametrize("name", SPECIALIZED)
+@pytest.mark.parametrize("onehot", [False, True], ids=["dense", "one-hot"])
+@pytest.mark.parametrize("update", ["sequence", "step"])
+def test_kernel_compiled_for_a_topology_gives_the_same_bits(name, onehot, update):
+    """`kernel.specialized`: the topology compiled in as constants changes the speed, not one bit of
+    the weights, losses or outputs of `train_many` and `forward_many` (one thread here; both drivers
+    run the same `_run_many`, checked on two threads below)."""
+    config, B, k = NETS[name], 3, 4
+    rng = np.random.default_rng(11)
+    generic, own = (FastLSTM(config, update=update, parallel=False, specialize=s) for s in (False, True))
+    theta = generic.init(rng, B)
+    many = padded_batch(rng, config.n_in, config.n_out, onehot, lengths=rng.integers(2, 12, B * k))
+    a, b = generic.train_many(theta, many, k, lr=0.7), own.train_many(theta, many, k, lr=0.7)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b)) and not np.array_equal(a[0], theta)
+    inputs = many.symbols if onehot else many.values
+    assert np.array_equal(generic.forward_many(theta, inputs, k, many.steps)[1], own.forward_many(theta, inputs, k, many.steps)[1])
+    assert own.generic_seconds == 0.0 < generic.generic_seconds
+
+
+def test_a_long_run_moves_to_the_specialized_kernel(monkeypatch):
+    """specialize="auto": the generic kernel until it has taken `TIER_UP` seconds, then the one compiled
+    for the topology (on two threads here), and a run gives the same bits either way."""
+    from lstm97 import fast as fast_module
+    monkeypatch.setattr(fast_module, "TIER_UP", 1e-9)
+    config = NETS[SPECIALIZED[0]]
+    rng = np.random.default_rng(12)
+    auto, generic = FastLSTM(config), FastLSTM(config, specialize=False)
+    theta = auto.init(rng, 4)
+    many = padded_batch(rng, config.n_in, config.n_out, False, lengths=rng.integers(2, 12, 4 * 8))
+    t_auto, t_generic = theta, theta
+    for _ in range(3):
+        t_auto, l_auto, _ = auto.train_many(t_auto, many, 8, lr=0.3)
+        t_generic, l_generic, _ = generic.train_many(t_generic, many, 8, lr=0.3)
+        assert np.array_equal(t_auto, t_generic) and np.array_equal(l_auto, l_generic)
+    after_first = auto.generic_seconds
+    assert after_first > 0 and auto.generic_seconds == after_first  # the 2nd and 3rd calls ran specialized
+    with pytest.raises(ValueError, match="specialize must be"):
+        FastLSTM(config, specialize="yes")

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from lstm97 import experiments, provenance, records, scale
+from lstm97 import experiments, kernel, provenance, records, scale
 from lstm97 import run as runner
 from lstm97.fast import FastLSTM
 from lstm97.lstm import LSTM
@@ -278,12 +278,18 @@ def test_the_paper_scale_refuses_changed_code_unless_allowed(tmp_path, monkeypat
 
 
 @pytest.mark.parametrize("name, trials, budget", [("3b-1", 2, 10_000), ("1-5", 1, 48_000), ("2c-1", 1, 20_000)])
-def test_a_recorded_row_reruns_to_its_recorded_solved_after(name, trials, budget):
+def test_a_recorded_row_reruns_to_its_recorded_solved_after(name, trials, budget, monkeypatch):
     """The loop around the kernel was rebuilt (chunks of sequences per call, compiled task
     generators, one stacked test per evaluation) without moving a recorded row: its first trials,
     run again at the paper's protocol, are solved after the very same number of sequences (3b-1's
     first two at 8,000 and 6,000; 1-5's trial 0 at 47,000), and a row's streams are the recorded
-    ones (2c-1: trial 0's test loss and training error at its first 20 evaluations, as recorded)."""
+    ones (2c-1: trial 0's test loss and training error at its first 20 evaluations, as recorded).
+    The run moves to the kernel compiled for its topology after 0.05 s of the generic one
+    (`fast.TIER_UP`, 15 s in a real run), so both kernels reproduce the record."""
+    from lstm97 import fast
+    monkeypatch.setattr(fast, "TIER_UP", 0.05)
+    seen = []
+    monkeypatch.setattr(fast, "specialized", lambda dims: seen.append(1) or kernel.specialized(dims))
     before = scale.current()
     scale.use("paper")
     try:
@@ -300,3 +306,4 @@ def test_a_recorded_row_reruns_to_its_recorded_solved_after(name, trials, budget
             assert np.allclose(ours, theirs, rtol=1e-6, atol=0), key  # recorded in float32
     else:
         assert done.solved_after == recorded["solved_after"][:trials]
+    assert seen, "the run moved to the specialized kernel"
