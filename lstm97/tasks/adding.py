@@ -50,7 +50,7 @@ class MarkedPairs(Task):
         second = r + (r >= first)
         x, mask, x1, x2 = _marked_pairs(lengths, value, first, second, self.first_value)
         y = np.zeros(mask.shape + (1,))
-        y[mask, 0] = self.combine(x1, x2)
+        y[np.arange(n), lengths - 1, 0] = self.combine(x1, x2)   # mask's True steps, indexed: faster than y[mask, 0]
         return Batch(y=y, mask=mask, lengths=lengths, n_in=2, values=x,
                      info={"marks": np.stack([first, second], axis=1), "x1": x1, "x2": x2})
 

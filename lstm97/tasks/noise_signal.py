@@ -60,11 +60,11 @@ class NoiseAndSignal(Task):
         clean = np.array(self.targets)[cls]
         target = clean + (rng.normal(0.0, np.sqrt(TARGET_NOISE_VAR), size=n) if self.variant == "c" else 0.0)
         mask = end_mask(lengths)
-        y = np.zeros((n, lengths.max(), 1))
-        y[mask, 0] = target
+        y, last = np.zeros((n, lengths.max(), 1)), (np.arange(n), lengths - 1)   # the True steps of `mask`
+        y[last + (0,)] = target   # integer indices: several times faster than y[mask, 0]
         reference = None
         if self.variant == "c":
             reference = np.zeros_like(y)
-            reference[mask, 0] = clean
+            reference[last + (0,)] = clean
         return Batch(y=y, mask=mask, lengths=lengths, n_in=1, values=x[:, :, None], reference=reference,
                      info={"cls": cls})
