@@ -23,7 +23,7 @@ from .learner import Learner
 from .lstm import LSTM, LSTMConfig, check_finite, check_length
 
 # Seconds a learner spends in the generic kernel's chunks (`train_many`, `forward_many`) before it
-# compiles the kernel for its own topology (`kernel.specialized`), which costs about as much (5-15 s):
+# compiles the kernel for its own topology (`kernel.specialized`), which costs about as much (6-18 s):
 # a long run gains up to twice the speed, a short one does not pay the compilation.
 TIER_UP = 15.0
 

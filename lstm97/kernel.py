@@ -36,7 +36,7 @@ leaves compiled code once per chunk of sequences, not once per sequence.
 (`make(jit, topology)`): fixed loop lengths, no branches on the topology, scratch at known offsets.
 Alone on one thread, K = 64 sequences per network, ns per network-step, generic -> specialized:
 4-1 216 -> 133, 1-5 777 -> 369, 2c-1 151 -> 105, 6a 236 -> 145, with the same bits; compiling it
-takes 6-15 s per topology and process (closures are not cached), hence `fast.TIER_UP`.
+takes 6-18 s per topology, driver and process (closures are not cached), hence `fast.TIER_UP`.
 
 Differences from the reference are rounding only: sums run in a different order than NumPy's
 einsum, and `exp` is libm's rather than NumPy's own, which may differ in the last bit (the tests
