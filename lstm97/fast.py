@@ -56,7 +56,7 @@ class FastLSTM(Learner):
     per call at B = 10): pass `parallel=False`, or set OMP_WAIT_POLICY=passive.
 
     `specialize`: the chunks of sequences (`train_many`, `forward_many`) run in a kernel compiled
-    for this topology (`kernel.specialized`: the same numbers to the last bit, 1.4-2x faster),
+    for this topology (`kernel.specialized`: the same numbers to the last bit, 1.4-2.2x faster),
     "auto" once the generic kernel has taken `TIER_UP` seconds of them, True from the start
     (paying its compilation at once), False never.
     """

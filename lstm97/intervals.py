@@ -85,13 +85,16 @@ class Spread:
     high: float | None
 
 
-def drawn_rows(solved: list, trials: int, n: int, draws: int, seed: int = SEED) -> np.ndarray:
-    """`draws` rows of `n` trials drawn with replacement from `trials` trials, the solved ones
-    having taken `solved` sequences each and the others math.inf (unsolved: censored), (draws, n)."""
+def censored(solved: list, trials: int) -> np.ndarray:
+    """The sequences each of `trials` trials took: `solved`'s, then math.inf for the unsolved."""
     if len(solved) > trials:
         raise ValueError(f"{len(solved)} solved trials of {trials}")
-    x = np.array([float(s) for s in solved] + [math.inf] * (trials - len(solved)))
-    return x[np.random.default_rng(seed).integers(trials, size=(draws, n))]
+    return np.array([float(s) for s in solved] + [math.inf] * (trials - len(solved)))
+
+
+def drawn_rows(solved: list, trials: int, n: int, draws: int, seed: int = SEED) -> np.ndarray:
+    """`draws` rows of `n` trials drawn with replacement from `censored(solved, trials)`, (draws, n)."""
+    return censored(solved, trials)[np.random.default_rng(seed).integers(trials, size=(draws, n))]
 
 
 def solved_means(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,9 +118,8 @@ def spread(solved: list, trials: int, level: float = LEVEL) -> Spread:
         means = solved_means(resampled)[1]
         mean = float(np.mean(solved))
         mean_interval = tuple(float(v) for v in np.quantile(means[np.isfinite(means)], q, method="inverted_cdf"))
-    x = np.array([float(v) for v in solved] + [math.inf] * (trials - len(solved)))
     return Spread(len(solved), trials, clopper_pearson(len(solved), trials, level), mean, mean_interval,
-                  float(np.median(x)),
+                  float(np.median(censored(solved, trials))),
                   tuple(float(v) for v in np.quantile(medians, q, method="inverted_cdf")),
                   min(solved) if solved else None, max(solved) if solved else None)
 

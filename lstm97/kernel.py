@@ -409,7 +409,7 @@ _SPECIALIZED = {}
 
 def specialized(dims):
     """(`many_parallel`, `many_serial`) with the topology `dims` compiled in (`make`): the same
-    lines and the same numbers to the last bit, about 1.6-2x faster per network-step, but compiled
+    lines and the same numbers to the last bit, 1.4-2.2x faster per network-step, but compiled
     for this topology alone, in this process (several seconds; Numba cannot cache a kernel built
     as a closure), so `fast.FastLSTM` switches to them only in a long run. Built once per topology."""
     key = tuple(int(v) for v in dims)

@@ -272,11 +272,15 @@ def pooled(row: dict, found: list | None = None) -> dict:
     return out
 
 
-def judged(protocol, row: dict, found: list | None = None) -> tuple[intervals.Spread, str]:
+def judged(protocol, row: dict) -> tuple[intervals.Spread, str]:
     """A finished row's sequences to success over all its seeds (`pooled`), with intervals, and the
     verdict beside the paper's numbers (`intervals.RULE`)."""
-    r = pooled(row, found)
-    s = intervals.spread(sequences_to_success(protocol, r["solved_after"]), r["trials"])
+    return _judge(protocol, pooled(row))
+
+
+def _judge(protocol, both: dict) -> tuple[intervals.Spread, str]:
+    """`judged` of a row already pooled."""
+    s = intervals.spread(sequences_to_success(protocol, both["solved_after"]), both["trials"])
     return s, intervals.verdict(s, protocol.paper)
 
 
@@ -315,7 +319,7 @@ def table(names, columns, rows: dict, speeds: dict, describe=(), tail: bool = Tr
             cells += [f"{v:,}" if isinstance(v, int) else f"{v:g}" if isinstance(v, float) else f"{v}",
                       o if o is not None else "none yet" if going else "pending"]
         if done:
-            s, verdict = judged(p, r, found)
+            s, verdict = _judge(p, both)
             seeds = f" (seeds {', '.join(map(str, both['seeds']))})" if len(found) > 1 else ""
             state, runtime = intervals.solved_cell(s) + seeds, f"{duration(both['wall_time'])} ({r['engine']})"
         else:
